@@ -1,0 +1,1 @@
+"""Benchmarks: figures and ratios against references measured in the same run (`make bench`)."""

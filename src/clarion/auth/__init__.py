@@ -1,0 +1,1 @@
+"""Workspaces, API keys and who may do what."""

@@ -1,0 +1,1 @@
+"""Campaigns as plans: objective, KPI targets, budget, hypotheses, brief, lifecycle."""

@@ -1,0 +1,1 @@
+"""Framework-free building blocks: clock, ids, money, errors, the metric vocabulary."""

@@ -1,0 +1,35 @@
+"""Identifiers: short prefixed ids from a passed-in source, random or seeded."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Protocol
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_LENGTH = 20  # 100 bits
+
+
+class IdSource(Protocol):
+    """Makes new identifiers such as ``cmp_8x2k...``."""
+
+    def new(self, prefix: str) -> str:
+        """A fresh identifier starting with ``prefix_``."""
+        ...
+
+
+class RandomIds:
+    """Cryptographically random identifiers (the default)."""
+
+    def new(self, prefix: str) -> str:
+        return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(_LENGTH))
+
+
+class SeededIds:
+    """Reproducible identifiers for tests and the simulator."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)  # noqa: S311 - reproducibility, not secrecy
+
+    def new(self, prefix: str) -> str:
+        return f"{prefix}_" + "".join(self._rng.choice(_ALPHABET) for _ in range(_LENGTH))

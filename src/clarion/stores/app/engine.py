@@ -1,0 +1,82 @@
+"""Open the app store: an engine tuned per database, and schema checks against migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+
+def normalise_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _begin
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _begin(conn: Connection) -> None:
+    # Writers take SQLite's write lock at BEGIN, so two writers queue (busy_timeout) instead of
+    # one failing mid-transaction; readers take no lock at all.
+    readonly = conn.get_execution_options().get("clarion_readonly", False)
+    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+@dataclass
+class AppStore:
+    """The app store's engine and its transactions."""
+
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One atomic unit of work: committed on success, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only."""
+        with self.engine.connect().execution_options(clarion_readonly=True) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_app_store(url: str, *, echo: bool = False) -> AppStore:
+    """Create the engine for ``url`` (SQLite file or PostgreSQL); no tables are touched."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False},
+        )
+        event.listen(engine, "connect", _tune_sqlite)
+        # pysqlite's own BEGIN handling is replaced by ours (see SQLAlchemy's SQLite docs).
+        event.listen(engine, "begin", _begin)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    return AppStore(engine)

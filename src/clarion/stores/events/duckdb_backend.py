@@ -1,0 +1,96 @@
+"""DuckDB backend: open a file (one writer per file), create tables, append Arrow batches."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from clarion.core.errors import ClarionError, FieldProblem, InvalidInput, StoreBusy
+from clarion.stores.events.schema import TableSpec
+
+MEMORY = ":memory:"
+# The Arrow batch is exposed to DuckDB under this name for the length of one INSERT.
+_BATCH_VIEW = "__clarion_append_batch"
+# DuckDB: 'Could not set lock on file "...": Conflicting lock is held in /usr/bin/python3 (PID 42)'
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def open_duckdb(location: str, read_only: bool) -> DuckDBBackend:
+    """Open ``duckdb:///abs/path.duckdb`` (or ``duckdb://:memory:``); StoreBusy if locked."""
+    if location in ("", MEMORY):
+        database = MEMORY
+    elif Path(location).is_absolute():
+        database = location
+    else:
+        raise InvalidInput(
+            f"event store URL duckdb://{location} needs an absolute path, "
+            "e.g. duckdb:///srv/clarion/events.duckdb",
+            [FieldProblem("event_store_url", "path must be absolute")],
+        )
+    try:
+        # DuckDB fails at once when another process holds the file's lock: no waiting here.
+        connection = ibis.duckdb.connect(database=database, read_only=read_only)
+    except duckdb.Error as error:  # a lock, a missing file, a read-only :memory:...
+        raise _open_error(database, error) from error
+    return DuckDBBackend(connection)
+
+
+def _open_error(database: str, error: Exception) -> ClarionError:
+    text = str(error)
+    if "Could not set lock" not in text and "Conflicting lock" not in text:
+        return ClarionError(
+            f"cannot open the event store {database}: {text}",
+            {"path": database},
+            "store_unavailable",
+        )
+    holder = _LOCK_HOLDER.search(text)
+    pid = int(holder["pid"]) if holder else None
+    by = f"another process (PID {pid})" if pid is not None else "another process"
+    return StoreBusy(
+        f"The event store {database} is held by {by}; `clarion serve` may be running, "
+        "so stop it or go through its API.",
+        {"path": database, "pid": pid, "program": holder["program"] if holder else None},
+    )
+
+
+class DuckDBBackend:
+    """An embedded DuckDB database, reached through Ibis for queries and directly for writes."""
+
+    def __init__(self, connection: Any) -> None:
+        self._ibis = connection
+
+    @property
+    def ibis(self) -> Any:
+        return self._ibis
+
+    def existing_tables(self) -> set[str]:
+        # Not ibis' list_tables(): with DuckDB 2.0 it calls a method DuckDB removed.
+        rows = self._ibis.con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    def create_table(self, spec: TableSpec) -> None:
+        self._ibis.create_table(spec.name, schema=spec.schema)
+
+    def append(self, spec: TableSpec, batch: pa.Table) -> None:
+        raw = self._ibis.con
+        raw.register(_BATCH_VIEW, batch)
+        try:
+            # One INSERT is one transaction: all rows land or none. BY NAME so a table whose
+            # columns were added in a different order still lines up. The table name comes from
+            # the fixed TableSpec list, never from input.
+            raw.execute(
+                f'INSERT INTO "{spec.name}" BY NAME SELECT * FROM "{_BATCH_VIEW}"'  # noqa: S608
+            )
+        finally:
+            raw.unregister(_BATCH_VIEW)
+
+    def close(self) -> None:
+        self._ibis.disconnect()

@@ -1,0 +1,138 @@
+"""The event store: append-only facts written in batches and queried through Ibis."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any, Self
+
+import ibis
+
+from clarion.core.clock import Clock, SystemClock
+from clarion.core.errors import ClarionError, FieldProblem, InvalidInput
+from clarion.stores.events.backend import EventBackend, open_backend
+from clarion.stores.events.batch import Rows, to_arrow
+from clarion.stores.events.schema import TABLES, TableSpec
+
+
+class EventStore:
+    """Events, sends, ad spend, identities and a contact mirror; DuckDB now, ClickHouse later.
+
+    Open it with ``EventStore.open(url)``; one instance per process owns a DuckDB file.
+    """
+
+    def __init__(
+        self,
+        backend: EventBackend,
+        *,
+        url: str,
+        read_only: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
+        self._backend: EventBackend | None = backend
+        self.url = url
+        self.read_only = read_only
+        self._clock: Clock = clock or SystemClock()
+        # A DuckDB connection must not run two statements at once from two threads.
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str, *, read_only: bool = False, clock: Clock | None = None) -> EventStore:
+        """Open ``duckdb:///abs/path/events.duckdb`` or ``duckdb://:memory:``.
+
+        Raises StoreBusy at once if another process holds the DuckDB file.
+        """
+        return cls(
+            open_backend(url, read_only=read_only), url=url, read_only=read_only, clock=clock
+        )
+
+    def create_schema(self) -> None:
+        """Create the missing tables; existing ones are checked, never altered. Idempotent."""
+        backend = self._writable("create the schema")
+        with self._write_lock:
+            existing = backend.existing_tables()
+            for spec in TABLES.values():
+                if spec.name in existing:
+                    self._check_columns(spec)
+                else:
+                    backend.create_table(spec)
+
+    def append(self, table_name: str, rows: Rows) -> int:
+        """Write ``rows`` (dicts or a pyarrow Table) to one table in one batch; return the count.
+
+        The whole batch is validated first: an unknown table or column, a missing required
+        value or a wrongly typed value raises InvalidInput naming the row and field, and
+        nothing is written. Missing stamp columns (e.g. ``received_at``) get the clock's now.
+        """
+        spec = _spec(table_name)
+        backend = self._writable("append")
+        batch = to_arrow(spec, rows, self._clock.now())
+        if batch.num_rows == 0:
+            return 0
+        with self._write_lock:
+            backend.append(spec, batch)
+        return int(batch.num_rows)
+
+    def table(self, name: str) -> ibis.Table:
+        """The named table as an Ibis expression, unscoped: callers filter by workspace_id."""
+        spec = _spec(name)
+        return self._open_backend().ibis.table(spec.name)
+
+    @property
+    def connection(self) -> Any:
+        """The Ibis backend, for executing expressions built from ``table()``."""
+        return self._open_backend().ibis
+
+    def close(self) -> None:
+        """Release the backend (and the DuckDB file lock). Safe to call twice."""
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            backend.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open_backend(self) -> EventBackend:
+        if self._backend is None:
+            raise ClarionError(f"the event store {self.url} is closed", {}, "store_closed")
+        return self._backend
+
+    def _writable(self, action: str) -> EventBackend:
+        backend = self._open_backend()
+        if self.read_only:
+            raise ClarionError(
+                f"cannot {action}: the event store {self.url} was opened read-only",
+                {"url": self.url},
+                "store_read_only",
+            )
+        return backend
+
+    def _check_columns(self, spec: TableSpec) -> None:
+        found = set(self._open_backend().ibis.table(spec.name).columns)
+        expected = set(spec.types)
+        if found != expected:
+            raise ClarionError(
+                f"event store table {spec.name} has columns {sorted(found)}, "
+                f"this version of Clarion expects {sorted(expected)}",
+                {"table": spec.name, "missing": sorted(expected - found)},
+                "store_schema_mismatch",
+            )
+
+
+def _spec(table_name: str) -> TableSpec:
+    spec = TABLES.get(table_name)
+    if spec is None:
+        known = ", ".join(TABLES)
+        raise InvalidInput(
+            f"unknown event store table {table_name!r}; known: {known}",
+            [FieldProblem("table", f"unknown; known: {known}")],
+        )
+    return spec
