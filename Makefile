@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= clarion-demo
 
-.PHONY: demo test bench lint fmt docs clean postgres
+.PHONY: demo test bench lint fmt docs clean postgres chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,17 @@ demo: $(STAMP)
 postgres:
 	@bash scripts/ensure-postgres.sh
 
+# Chromium for the real-browser snippet test (installed if missing).
+chromium:
+	@bash scripts/ensure-chromium.sh
+
 # The whole suite, on SQLite and on a throwaway PostgreSQL server.
-test: $(STAMP) postgres
+test: $(STAMP) postgres chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks; QUICK=1 is the small smoke CI may run.
 bench: $(STAMP)
+	@bash scripts/ensure-bench-tools.sh
 	$(BIN)/python -m benchmarks $(if $(QUICK),--quick,)
 
 lint: $(STAMP)

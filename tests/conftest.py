@@ -124,8 +124,13 @@ def settings(tmp_path: Path, app_store_url: str) -> Settings:
 @pytest.fixture
 def instance(
     settings: Settings, store: AppStore, clock: SimulatedClock, ids: SeededIds, workspace: Workspace
-) -> Instance:
-    return Instance(settings, store, clock, ids)
+) -> Iterator[Instance]:
+    """An installation that owns its event store, as ``clarion serve`` does."""
+    instance = Instance(settings, store, clock, ids)
+    instance.open_events().create_schema()
+    yield instance
+    if instance.events is not None:
+        instance.events.close()
 
 
 @pytest.fixture
@@ -134,6 +139,19 @@ def secret_key(instance: Instance, workspace: Workspace) -> str:
         instance.store,
         workspace.id,
         KeyKind.SECRET,
+        pepper=instance.pepper,
+        clock=instance.clock,
+        ids=instance.ids,
+    )
+    return new.plaintext
+
+
+@pytest.fixture
+def write_key(instance: Instance, workspace: Workspace) -> str:
+    new = auth.create_key(
+        instance.store,
+        workspace.id,
+        KeyKind.WRITE,
         pepper=instance.pepper,
         clock=instance.clock,
         ids=instance.ids,

@@ -411,3 +411,25 @@ def test_a_closed_store_says_so(store: EventStore) -> None:
 def test_unsupported_urls_are_refused(bad_url: str) -> None:
     with pytest.raises(InvalidInput, match="event store URL"):
         EventStore.open(bad_url)
+
+
+def test_append_new_skips_keys_already_stored_in_the_window(tmp_path: Path) -> None:
+    with EventStore.open(f"duckdb://{tmp_path / 'dedup.duckdb'}") as store:
+        store.create_schema()
+        now = datetime(2027, 3, 1, 12, tzinfo=UTC)
+
+        def rows(*ids: str) -> list[dict[str, object]]:
+            return [
+                {"event_id": i, "workspace_id": "ws", "type": "page_view", "ts": now} for i in ids
+            ]
+
+        window = {"keys": ("workspace_id", "event_id"), "time_column": "ts"}
+        first = store.append_new(
+            "events", rows("a", "b"), since=now - timedelta(days=1), until=now, **window
+        )
+        again = store.append_new(
+            "events", rows("b", "c"), since=now - timedelta(days=1), until=now, **window
+        )
+        assert sorted(first.column("event_id").to_pylist()) == ["a", "b"]
+        assert again.column("event_id").to_pylist() == ["c"]
+        assert store.table("events").count().execute() == 3

@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from clarion import __version__
-from clarion.api import campaigns
+from clarion.api import campaigns, snippet, tracking
+from clarion.api.deps import WriteKeyCache
 from clarion.api.errors import install_error_handlers
+from clarion.api.fastpath import TrackingFastPath
 from clarion.api.limits import BodyLimit
 from clarion.instance import Instance
+from clarion.tracking.collector import Collector
 
 MAX_BODY_BYTES = 1_048_576  # a campaign plan is a page; tracking routes set their own limits
 
@@ -20,10 +24,19 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     """The HTTP API over ``instance``; OpenAPI at /openapi.json, docs at /docs."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if close_on_shutdown:
-            instance.close()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collector = None
+        if instance.events is not None:  # this process owns the event store: it collects
+            collector = Collector(instance.events)
+            await collector.start()
+        app.state.collector = collector
+        try:
+            yield
+        finally:
+            if collector is not None:
+                await collector.stop()  # everything acknowledged is committed before exit
+            if close_on_shutdown:
+                instance.close()
 
     app = FastAPI(
         title="Clarion",
@@ -32,9 +45,23 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
         lifespan=lifespan,
     )
     app.state.instance = instance
+    app.state.write_keys = WriteKeyCache()
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    # Tracking is called from customers' web pages; keys travel as bearer tokens or in the
+    # body, never as cookies, so allowing any origin exposes no ambient credentials.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=86400,
+    )
+    app.add_middleware(TrackingFastPath)  # added last, so it runs first
     install_error_handlers(app)
     app.include_router(campaigns.router)
+    app.include_router(tracking.router)
+    app.include_router(snippet.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from clarion.core.errors import ClarionError
@@ -14,6 +15,8 @@ from clarion.core.validation import problems_from
 
 STATUS: dict[str, int] = {
     "invalid_input": 422,
+    "malformed_json": 400,
+    "too_large": 413,
     "not_found": 404,
     "illegal_transition": 409,
     "conflict": 409,
@@ -39,7 +42,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    assert isinstance(exc, RequestValidationError | ValidationError)
     problems = problems_from(exc.errors(), strip=("body",))
     first = problems[0] if problems else None
     message = f"invalid request: {first.path}: {first.problem}" if first else "invalid request"
@@ -65,4 +68,5 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error type to the one JSON error shape."""
     app.add_exception_handler(ClarionError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(ValidationError, _request_invalid)  # bodies parsed by hand
     app.add_exception_handler(HTTPException, _http_error)

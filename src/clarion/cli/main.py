@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
@@ -20,6 +18,7 @@ from clarion.auth.contracts import KeyKind
 from clarion.campaigns import service as campaigns
 from clarion.campaigns.files import load_plan_file
 from clarion.campaigns.lifecycle import CampaignState
+from clarion.cli.common import cli_actor, cli_settings
 from clarion.cli.output import (
     campaign_json,
     campaign_view,
@@ -30,12 +29,11 @@ from clarion.cli.output import (
     print_json,
     state_text,
 )
+from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
 from clarion.core.errors import ClarionError
 from clarion.core.ids import RandomIds
-from clarion.core.validation import problems_from
 from clarion.instance import Instance, initialise, open_instance
-from clarion.settings import Settings, load_settings
 
 app = typer.Typer(
     help="Clarion: plan, target, deliver, track, measure, decide and report on campaigns.",
@@ -47,34 +45,15 @@ keys_app = typer.Typer(help="API keys: secret keys for the API, write keys for t
 campaign_app = typer.Typer(help="Campaigns as plans: apply files, list, show, move through states.")
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign", no_args_is_help=True)
+app.add_typer(spend_app, name="spend", no_args_is_help=True)
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        problems = problems_from(exc)
-        raise ClarionError(
-            "invalid settings: "
-            + "; ".join(
-                f"CLARION_{p.path.upper().replace('.', '__')}: {p.problem}" for p in problems
-            )
-        ) from None
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def _with_instance(work: Callable[[Instance], T]) -> T:
-    instance = open_instance(_settings())
+    instance = open_instance(cli_settings())
     try:
         return work(instance)
     finally:
@@ -90,7 +69,7 @@ def version() -> None:
 @app.command()
 def init() -> None:
     """Create or upgrade the installation in the data directory (safe to run again)."""
-    settings = _settings()
+    settings = cli_settings()
     report = initialise(settings, clock=SystemClock(), ids=RandomIds())
     console.print(f"Data directory  {escape(report.data_dir)}")
     console.print(
@@ -121,7 +100,7 @@ def serve(
 
     from clarion.api.app import create_app  # noqa: PLC0415
 
-    instance = open_instance(_settings())
+    instance = open_instance(cli_settings())
     try:
         # In embedded mode the server is the one writer of the DuckDB event store.
         instance.open_events()
@@ -130,7 +109,7 @@ def serve(
         raise
     api = create_app(instance, close_on_shutdown=True)
     console.print(f"Clarion {__version__} serving on http://{host}:{port}  (OpenAPI: /docs)")
-    uvicorn.run(api, host=host, port=port, log_level="warning")
+    uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
 
 
 @keys_app.command("create")
@@ -216,7 +195,7 @@ def campaign_apply(
             plan,
             clock=instance.clock,
             ids=instance.ids,
-            actor=_actor(),
+            actor=cli_actor(),
         )
         if as_json:
             print_json({"action": result.action, "campaign": campaign_json(result.campaign)})
@@ -291,7 +270,7 @@ def campaign_transition(
             ref,
             state,
             clock=instance.clock,
-            actor=_actor(),
+            actor=cli_actor(),
             reason=reason,
         )
         console.print(f"Campaign {escape(campaign.key)} is now {state_text(campaign.state.value)}")

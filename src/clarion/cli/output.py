@@ -106,16 +106,17 @@ def campaign_view(campaign: Campaign, transitions: list[Transition]) -> list[Any
     parts.append(budget)
 
     if p.hypotheses:
-        hyps = Table(title="Pre-registered hypotheses", title_justify="left")
-        for column in ("key", "statement", "metric", "compares", "expected"):
-            hyps.add_column(column, overflow="fold")
+        lines = []
         for h in p.hypotheses:
             groups = " vs ".join(
                 ", ".join(f"{d}={escape(v)}" for d, v in g.items()) for g in h.groups
             )
-            ratio = f" (≥ {h.min_ratio}×)" if h.min_ratio else ""
-            hyps.add_row(escape(h.key), escape(h.statement), h.metric, groups, h.expected + ratio)
-        parts.append(hyps)
+            ratio = f" by ≥ {h.min_ratio}×" if h.min_ratio else ""
+            lines.append(
+                f"[bold]{escape(h.key)}[/] {escape(h.statement)}\n"
+                f"  {h.metric}: {groups} — expected {h.expected}{ratio}"
+            )
+        parts.append(Panel("\n".join(lines), title="Pre-registered hypotheses", title_align="left"))
 
     b = p.brief
     brief = (

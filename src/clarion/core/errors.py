@@ -92,3 +92,17 @@ class StoreBusy(ClarionError):
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, details or {}, "store_busy")
+
+
+class MalformedBody(ClarionError):
+    """A request body that is not the JSON it claims to be."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details or {}, "malformed_json")
+
+
+class TooLarge(ClarionError):
+    """A request or file over its size or count limit."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details or {}, "too_large")

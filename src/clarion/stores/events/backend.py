@@ -30,6 +30,23 @@ class EventBackend(Protocol):
         """Write one validated pyarrow Table in a single transaction: all rows or none."""
         ...
 
+    def append_new(
+        self,
+        spec: TableSpec,
+        batch: Any,
+        *,
+        keys: list[str],
+        time_column: str,
+        since: Any,
+        until: Any,
+    ) -> Any:
+        """Append the rows of ``batch`` whose keys the table does not hold yet, atomically.
+
+        Returns the key columns of the rows written. Only rows of the table whose
+        ``time_column`` lies in [since, until] are compared, so engines can prune by time.
+        """
+        ...
+
     def close(self) -> None:
         """Release the connection (and, for DuckDB, the file lock)."""
         ...

@@ -92,5 +92,33 @@ class DuckDBBackend:
         finally:
             raw.unregister(_BATCH_VIEW)
 
+    def append_new(
+        self,
+        spec: TableSpec,
+        batch: pa.Table,
+        *,
+        keys: list[str],
+        time_column: str,
+        since: Any,
+        until: Any,
+    ) -> pa.Table:
+        raw = self._ibis.con
+        raw.register(_BATCH_VIEW, batch)
+        try:
+            if not set(keys) <= set(spec.types) or time_column not in spec.types:
+                raise ValueError("key columns must be columns of the table")
+            match = " AND ".join(f't."{c}" = b."{c}"' for c in keys)
+            returning = ", ".join(f'"{c}"' for c in keys)
+            # One statement: the duplicate check and the insert commit together, so a crash
+            # can never leave one without the other. Names come from the fixed TableSpec.
+            query = (
+                f'INSERT INTO "{spec.name}" BY NAME SELECT * FROM "{_BATCH_VIEW}" b '  # noqa: S608
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{spec.name}" t WHERE {match} '
+                f'AND t."{time_column}" BETWEEN ? AND ?) RETURNING {returning}'
+            )
+            return raw.sql(query, params=[since, until]).to_arrow_table()
+        finally:
+            raw.unregister(_BATCH_VIEW)
+
     def close(self) -> None:
         self._ibis.disconnect()

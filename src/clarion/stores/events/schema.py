@@ -64,6 +64,10 @@ EVENTS = TableSpec(
         "variant": "string",  # experiment arm or creative variant shown
         "url": "string",  # page or link target
         "referrer": "string",  # HTTP referrer of a page view
+        "referrer_kind": "string",  # search, social, email, paid, direct, internal, other
+        "referrer_domain": "string",  # referring site, for "referring domains"
+        "device": "string",  # desktop, mobile, tablet, bot, unknown (from the user agent)
+        "is_machine": "boolean",  # a proxy, scanner or bot did it, not a person: rates exclude it
         "utm_source": "string",  # UTM parameters as captured from the landing URL
         "utm_medium": "string",
         "utm_campaign": "string",

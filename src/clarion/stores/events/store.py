@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 import ibis
+import pyarrow as pa
 
 from clarion.core.clock import Clock, SystemClock
 from clarion.core.errors import ClarionError, FieldProblem, InvalidInput
@@ -72,6 +75,32 @@ class EventStore:
         with self._write_lock:
             backend.append(spec, batch)
         return int(batch.num_rows)
+
+    def append_new(
+        self,
+        table_name: str,
+        rows: Rows,
+        *,
+        keys: Sequence[str],
+        time_column: str,
+        since: datetime,
+        until: datetime,
+    ) -> pa.Table:
+        """Append only the rows whose ``keys`` the table lacks (searched in a time window).
+
+        Check and write are one atomic statement; returns the keys of the rows written.
+        Rows must not repeat keys among themselves (callers drop repeats first).
+        """
+        spec = _spec(table_name)
+        backend = self._writable("append")
+        batch = to_arrow(spec, rows, self._clock.now())
+        if batch.num_rows == 0:
+            return batch.select(list(keys))
+        with self._write_lock:
+            written: pa.Table = backend.append_new(
+                spec, batch, keys=list(keys), time_column=time_column, since=since, until=until
+            )
+        return written
 
     def table(self, name: str) -> ibis.Table:
         """The named table as an Ibis expression, unscoped: callers filter by workspace_id."""

@@ -1,0 +1,212 @@
+"""Collector: events/s and latency of /v1/events against the same server's no-op endpoint.
+
+A real `clarion serve` on 127.0.0.1, loaded by wrk (a C load generator) in another process;
+then a durability check: kill -9 the server under load, restart, and count acknowledged ids.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from benchmarks.harness import Record
+from clarion.stores.events import EventStore
+
+NAME = "collector"
+REFERENCE = "the same server's /v1/events/validate (parses and checks, stores nothing)"
+PEER = "RudderStack ~1,700 events/s on 2 cores (published)"
+
+LUA = r"""
+local n = 0
+local tid = 0
+function setup(thread) thread:set("tid", tid); tid = tid + 1 end
+function init(args) prefix = "t" .. tid .. "-" .. math.random(1, 1e9) .. "-" end
+request = function()
+  local ts = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  local parts = {}
+  for i = 1, BATCH do
+    n = n + 1
+    parts[i] = '{"event_id":"' .. prefix .. n .. '","type":"page_view","ts":"' .. ts ..
+      '","anonymous_id":"anon-' .. (n % 5000) ..
+      '","url":"https://shop.example/p?utm_source=news&utm_medium=email","referrer":"https://www.google.com/"}'
+  end
+  return wrk.format("POST", PATH, nil, '{"batch":[' .. table.concat(parts, ",") .. ']}')
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clarion(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "clarion", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip()
+
+
+class Server:
+    """A `clarion serve` process on a fresh data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.env = {**os.environ, "CLARION_DATA_DIR": str(data_dir)}
+        _clarion(self.env, "init")
+        self.write_key = _clarion(self.env, "keys", "create", "--kind", "write")
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clarion", "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("clarion serve did not start")
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+
+@contextmanager
+def _server() -> Iterator[Server]:
+    directory = Path(tempfile.mkdtemp(prefix="clarion-bench-collector-"))
+    server = Server(directory / "data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _wrk(server: Server, path: str, batch: int, seconds: int, connections: int) -> dict[str, float]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed: run scripts/ensure-bench-tools.sh")
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(LUA.replace("BATCH", str(batch)).replace("PATH", repr(path)))
+    try:
+        output = subprocess.run(
+            [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+             "-H", f"Authorization: Bearer {server.write_key}",
+             "-H", "Content-Type: application/json", server.base],
+            capture_output=True, text=True, check=True, timeout=seconds + 60,
+        ).stdout  # fmt: skip
+    finally:
+        script.unlink()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{errors[1]} failed responses from {path}:\n{output}")
+    latency = {}
+    for pct in ("50", "99"):
+        match = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", output)
+        assert match is not None, output
+        latency[pct] = float(match[1]) * _UNITS[match[2]]
+    return {"rps": rps, "events": rps * batch, "p50": latency["50"], "p99": latency["99"]}
+
+
+def _durability(seconds_before_kill: float) -> tuple[int, int, int]:
+    """(acknowledged, acknowledged but missing, stored twice) after a kill -9 under load."""
+    directory = Path(tempfile.mkdtemp(prefix="clarion-bench-durability-"))
+    try:
+        server = Server(directory / "data")
+        server.start()
+        acked_file = directory / "acked.txt"
+        client = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._durability_client", str(server.port),
+             server.write_key, str(acked_file), "50", "30"],
+        )  # fmt: skip
+        time.sleep(seconds_before_kill)
+        server.kill9()
+        client.wait(timeout=60)
+        server.start()  # restart: DuckDB replays its write-ahead log
+        server.stop()
+        acked = [line for line in acked_file.read_text().splitlines() if line]
+        url = f"duckdb://{directory / 'data' / 'events.duckdb'}"
+        with EventStore.open(url, read_only=True) as store:
+            events = store.table("events")
+            ids = set(events.event_id.to_pyarrow().to_pylist())
+            twice = (
+                events.group_by("event_id").aggregate(n=events.count()).filter(lambda t: t.n > 1)
+            )
+            doubled = int(twice.count().execute())
+        missing = sum(1 for i in acked if i not in ids)
+        return len(acked), missing, doubled
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def run(quick: bool) -> list[Record]:
+    seconds = 2 if quick else 10
+    records: list[Record] = []
+    with _server() as server:
+        for label, batch, connections, target in (
+            ("single events", 1, 128, 10_000),
+            ("batched events (100 per request)", 100, 8, 150_000),
+        ):
+            _wrk(server, "/v1/events/validate", batch, 1, connections)  # warm up both paths
+            _wrk(server, "/v1/events", batch, 1, connections)
+            noop = _wrk(server, "/v1/events/validate", batch, seconds, connections)
+            real = _wrk(server, "/v1/events", batch, seconds, connections)
+            records += [
+                Record(NAME, f"{label}: stored", real["events"], "events/s", REFERENCE,
+                       real["events"] / noop["events"], f"≥ {target:,} events/s durable",
+                       real["events"] >= target),
+                Record(NAME, f"{label}: no-op endpoint", noop["events"], "events/s"),
+                Record(NAME, f"{label}: vs peer", real["events"], "events/s", PEER,
+                       real["events"] / 1_700),
+                Record(NAME, f"{label}: p50 acknowledgement", real["p50"], "ms"),
+                Record(NAME, f"{label}: p99 acknowledgement", real["p99"], "ms"),
+            ]  # fmt: skip
+    acked, missing, doubled = _durability(1.0 if quick else 3.0)
+    records += [
+        Record(NAME, "kill -9 under load: acknowledged events", acked, "events"),
+        Record(NAME, "kill -9 under load: acknowledged but lost", missing, "events",
+               target="0", met=missing == 0),
+        Record(NAME, "kill -9 under load: stored twice", doubled, "events",
+               target="0", met=doubled == 0),
+    ]  # fmt: skip
+    return records

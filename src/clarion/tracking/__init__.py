@@ -1,0 +1,1 @@
+"""Tracking: everything that happens on the other side of a campaign, captured once."""

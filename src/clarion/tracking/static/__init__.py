@@ -1,0 +1,1 @@
+"""Static files served to web pages: the tracking snippet ``clarion.js``."""
