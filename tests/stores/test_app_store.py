@@ -14,8 +14,13 @@ from clarion.campaigns import tables as campaign_tables
 from clarion.core.errors import NotInitialised
 from clarion.stores.app import AppStore, metadata, open_app_store
 from clarion.stores.app.migrate import current_revision, head_revision, require_current
+from clarion.tracking import tables as tracking_tables
 
-SLICE_TABLES = (auth_tables, campaign_tables)  # every slice that owns app-store tables
+SLICE_TABLES = (
+    auth_tables,
+    campaign_tables,
+    tracking_tables,
+)  # every slice that owns app-store tables
 
 
 def test_migrations_produce_exactly_the_declared_tables(store: AppStore) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from clarion.api.app import create_app
 from clarion.auth.contracts import Workspace
@@ -16,6 +17,7 @@ from clarion.core.clock import SimulatedClock
 from clarion.instance import Instance
 from clarion.tracking import service as tracking
 from clarion.tracking.contracts import TrackedMessage, TrackingUrls
+from clarion.tracking.tables import conversion_orders
 from clarion.tracking.tokens import TokenClaims, sign
 
 IPHONE_MAIL = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"
@@ -193,3 +195,19 @@ def test_a_conversion_counts_once_per_order(
     [row] = events(instance).itertuples()
     assert (row.type, row.revenue, row.currency) == ("conversion", 129.9, "EUR")
     assert (row.contact_id, row.campaign_id, row.message_id) == ("ct_ana", "cmp_spring", "msg_1")
+
+
+def test_a_postback_retried_after_a_crash_still_counts_once(
+    instance: Instance, secret_key: str, clock: SimulatedClock, workspace: Workspace
+) -> None:
+    body = {"order_id": "B-7", "value": 40, "currency": "EUR", "contact_id": "ct_bo"}
+    with TestClient(create_app(instance)) as client:
+        client.headers["Authorization"] = f"Bearer {secret_key}"
+        assert client.post("/v1/conversions", json=body).json()["accepted"] is True
+        # The server died after storing the event but before noting it in the order ledger.
+        with instance.store.transaction() as conn:
+            conn.execute(update(conversion_orders).values(committed_at=None))
+        clock.advance(timedelta(minutes=20))
+        retried = client.post("/v1/conversions", json=body).json()
+    assert (retried["accepted"], retried["duplicate"]) == (False, True)
+    assert len(events(instance)) == 1

@@ -60,7 +60,7 @@ class TrackingFastPath:
             )
             if not stores:
                 return 200, orjson.dumps({"valid": len(rows), "rejected": rejected})
-            outcome = await collector_of(app).submit(rows)
+            outcome = await collector_of(app).submit_events(rows)
         except ClarionError as exc:
             return STATUS.get(exc.code, 400), orjson.dumps(
                 error_body(exc.code, exc.message, exc.details)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -30,7 +29,6 @@ NOT_FOUND_PAGE = (
     "<!doctype html><meta charset=utf-8><title>Link not valid</title>"
     "<p>This link is not valid or has expired.</p>"
 )
-CONVERSION_LOOKBACK = timedelta(days=400)  # an order id stays unique for over a year
 
 BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -161,7 +159,7 @@ async def post_events(request: Request, instance: InstanceDep) -> dict[str, Any]
     The answer comes only after the accepted events are committed to the event store.
     """
     rows, rejected = await _intake(request, instance)
-    outcome = await collector_of(request.app).submit(rows)
+    outcome = await collector_of(request.app).submit_events(rows)
     return {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected}
 
 
@@ -280,10 +278,12 @@ async def conversion(
     body: ConversionIn, request: Request, instance: InstanceDep, key: SecretKeyDep
 ) -> ConversionOut:
     """Record a conversion (secret key), attributed through its click token when given."""
+    now = instance.clock.now()
+    event_id = f"order:{body.order_id}"
     event: dict[str, Any] = {
-        "event_id": f"order:{body.order_id}",
+        "event_id": event_id,
         "type": "conversion",
-        "ts": body.ts if body.ts is not None else instance.clock.now().isoformat(),
+        "ts": body.ts,
         "revenue": float(body.value),
         "currency": body.currency,
         "contact_id": body.contact_id,
@@ -303,19 +303,29 @@ async def conversion(
         event.update(
             {k: v for k, v in tracking.message_fields(resolved[0]).items() if v is not None}
         )
+    first_seen, stored = tracking.claim_order(
+        instance.store, key.workspace_id, body.order_id, now=now
+    )
+    if stored:
+        return ConversionOut(accepted=False, duplicate=True, event_id=event_id)
+    if body.ts is None:
+        # The conversion happened when the order was first seen: a retried postback then
+        # carries the very same event, which the collector recognises.
+        event["ts"] = first_seen.isoformat()
     event = {k: v for k, v in event.items() if v is not None}
     try:
         row = to_row(
             event,
             workspace_id=key.workspace_id,
-            received_at=instance.clock.now(),
+            received_at=now,
             new_id=lambda: instance.ids.new("evt"),
         )
     except Rejected as exc:
         raise InvalidInput(
             f"{exc.field}: {exc.problem}", [FieldProblem(exc.field, exc.problem)]
         ) from None
-    outcome = await collector_of(request.app).submit([row], lookback=CONVERSION_LOOKBACK)
+    outcome = await collector_of(request.app).submit_events([row])
+    tracking.mark_order_stored(instance.store, key.workspace_id, body.order_id, now=now)
     return ConversionOut(
         accepted=outcome.accepted == 1, duplicate=outcome.duplicates == 1, event_id=row["event_id"]
     )

@@ -9,7 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from clarion.stores.events import EventStore
-from clarion.tracking.commit import DEFAULT_LOOKBACK, Outcome, Submission, commit
+from clarion.tracking.commit import (
+    CLAMPED_LOOKBACK,
+    DEFAULT_LOOKBACK,
+    Outcome,
+    Submission,
+    commit,
+)
+from clarion.tracking.intake import is_clamped
 
 
 class Collector:
@@ -50,6 +57,17 @@ class Collector:
         self._pending_rows += len(rows)
         self._wake.set()
         return await future
+
+    async def submit_events(self, rows: Sequence[dict[str, Any]]) -> Outcome:
+        """Submit checked events: clamped ones with the wider lookback their retries need."""
+        clamped = [r for r in rows if is_clamped(r)]
+        if not clamped:
+            return await self.submit(rows)
+        normal = [r for r in rows if not is_clamped(r)]
+        first, second = await asyncio.gather(
+            self.submit(normal), self.submit(clamped, CLAMPED_LOOKBACK)
+        )
+        return Outcome(first.accepted + second.accepted, first.duplicates + second.duplicates)
 
     async def stop(self) -> None:
         """Flush what is waiting, then stop."""

@@ -10,9 +10,12 @@ from typing import Any
 
 from clarion.stores.events import EventStore
 
-# A retried event carries its original ts, so it is looked for near that ts. The margin covers
-# events whose ts was clamped to arrival time (their retry arrives, and is clamped, later).
-DEFAULT_LOOKBACK = timedelta(days=1)
+# A retried event carries its original ts, so it is looked for at that ts, give or take a
+# minute; a narrow window is what keeps the check cheap on a large table. Events whose ts was
+# clamped to their arrival get a day (``CLAMPED_LOOKBACK``): a retry arrives, and is clamped,
+# later.
+DEFAULT_LOOKBACK = timedelta(minutes=1)
+CLAMPED_LOOKBACK = timedelta(days=1)
 KEY = ("workspace_id", "event_id")
 
 
@@ -48,13 +51,16 @@ def commit(store: EventStore, submissions: Sequence[Submission]) -> list[Outcome
                 owner[key] = index
                 fresh.append(row)
     written: Counter[int] = Counter()
-    if fresh:
-        since = min(
-            r["ts"] - submissions[owner[(r["workspace_id"], r["event_id"])]].lookback for r in fresh
-        )
-        until = max(r["ts"] for r in fresh)
+    # One statement per lookback, so a rare wide window does not widen everyone's search.
+    by_lookback: dict[timedelta, list[dict[str, Any]]] = {}
+    for row in fresh:
+        lookback = submissions[owner[(row["workspace_id"], row["event_id"])]].lookback
+        by_lookback.setdefault(lookback, []).append(row)
+    for lookback, rows in by_lookback.items():
+        since = min(r["ts"] for r in rows) - lookback
+        until = max(r["ts"] for r in rows) + timedelta(seconds=1)
         keys = store.append_new(
-            "events", fresh, keys=KEY, time_column="ts", since=since, until=until
+            "events", rows, keys=KEY, time_column="ts", since=since, until=until
         )
         for key in zip(
             keys.column("workspace_id").to_pylist(),

@@ -79,6 +79,15 @@ class Rejected(Exception):
         self.problem = problem
 
 
+CLAMPED_MARK = "clarion_ts_clamped_from"
+
+
+def is_clamped(row: Mapping[str, Any]) -> bool:
+    """Whether intake moved this row's ts to its arrival (its duplicates lie further back)."""
+    properties = row.get("properties")
+    return isinstance(properties, str) and CLAMPED_MARK in properties
+
+
 def email_pseudonym(email: str) -> str:
     """The anonymous id an email-only event is kept under until the address is a contact."""
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
@@ -184,7 +193,7 @@ def to_row(
     if ts > received_at + FUTURE_TOLERANCE:
         # A clock far ahead is not trusted: keep the event at arrival time, and say so.
         properties = {**(properties if isinstance(properties, dict) else {})}
-        properties["clarion_ts_clamped_from"] = ts.isoformat()
+        properties[CLAMPED_MARK] = ts.isoformat()
         ts = received_at
     row["revenue"], row["currency"] = _revenue(event)
     row.update(

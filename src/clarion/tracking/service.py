@@ -6,14 +6,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from clarion.core.ids import IdSource
 from clarion.stores.app import AppStore
 from clarion.tracking.contracts import TrackedMessage, TrackingUrls
 from clarion.tracking.enrich import append_utm
 from clarion.tracking.enrichment import Signals, click_flags, open_flags
-from clarion.tracking.tables import tracked_messages
+from clarion.tracking.tables import conversion_orders, tracked_messages
 from clarion.tracking.tokens import TokenClaims, sign, verify
 
 
@@ -162,3 +163,42 @@ def identity_rows(
         }
         for anonymous_id, contact_id in links
     ]
+
+
+def claim_order(
+    store: AppStore, workspace_id: str, order_id: str, *, now: datetime
+) -> tuple[datetime, bool]:
+    """An order's first-seen time and whether its conversion is stored already."""
+    where = (
+        conversion_orders.c.workspace_id == workspace_id,
+        conversion_orders.c.order_id == order_id,
+    )
+    for _ in range(2):  # a concurrent first postback may win the insert: then read its row
+        try:
+            with store.transaction() as conn:
+                row = conn.execute(select(conversion_orders).where(*where)).first()
+                if row is not None:
+                    return row.first_seen_at, row.committed_at is not None
+                conn.execute(
+                    insert(conversion_orders).values(
+                        workspace_id=workspace_id, order_id=order_id, first_seen_at=now
+                    )
+                )
+                return now, False
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not claim order {order_id!r}")
+
+
+def mark_order_stored(store: AppStore, workspace_id: str, order_id: str, *, now: datetime) -> None:
+    """Record that an order's conversion event is in the event store."""
+    with store.transaction() as conn:
+        conn.execute(
+            update(conversion_orders)
+            .where(
+                conversion_orders.c.workspace_id == workspace_id,
+                conversion_orders.c.order_id == order_id,
+                conversion_orders.c.committed_at.is_(None),
+            )
+            .values(committed_at=now)
+        )

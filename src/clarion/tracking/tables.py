@@ -20,3 +20,14 @@ tracked_messages = Table(
     Column("utm", Json(), nullable=False),  # UTM parameters appended to every destination
     Index(None, "workspace_id", "campaign_id"),
 )
+
+# The ledger that makes a conversion count once per order, whatever the postback's retries:
+# it fixes the conversion's time at first sight, so every retry carries the same event.
+conversion_orders = Table(
+    "conversion_orders",
+    metadata,
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), primary_key=True),
+    Column("order_id", String(128), primary_key=True),
+    Column("first_seen_at", UtcDateTime(), nullable=False),
+    Column("committed_at", UtcDateTime(), nullable=True),  # set once the event is stored
+)
