@@ -11,10 +11,10 @@ from typing import Any
 from clarion.stores.events import EventStore
 
 # A retried event carries its original ts, so it is looked for at that ts, give or take a
-# minute; a narrow window is what keeps the check cheap on a large table. Events whose ts was
+# second; a narrow window is what keeps the check cheap on a large table. Events whose ts was
 # clamped to their arrival get a day (``CLAMPED_LOOKBACK``): a retry arrives, and is clamped,
 # later.
-DEFAULT_LOOKBACK = timedelta(minutes=1)
+DEFAULT_LOOKBACK = timedelta(seconds=1)
 CLAMPED_LOOKBACK = timedelta(days=1)
 KEY = ("workspace_id", "event_id")
 
