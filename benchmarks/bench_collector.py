@@ -184,8 +184,8 @@ def run(quick: bool) -> list[Record]:
     records: list[Record] = []
     with _server() as server:
         for label, batch, connections, target in (
-            ("single events", 1, 128, 10_000),
-            ("batched events (100 per request)", 100, 8, 150_000),
+            ("single events", 1, 256, 10_000),
+            ("batched events (100 per request)", 100, 32, 150_000),
         ):
             _wrk(server, "/v1/events/validate", batch, 1, connections)  # warm up both paths
             _wrk(server, "/v1/events", batch, 1, connections)
