@@ -24,7 +24,6 @@ from clarion.stores.app.migrate import upgrade
 
 from postgres_harness import PostgresServer, PostgresUnavailable
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 _counter = itertools.count()
 
 

@@ -14,7 +14,7 @@ from clarion.campaigns.files import load_plan_text
 from clarion.core.errors import InvalidInput
 from clarion.instance import Instance
 
-from conftest import EXAMPLES
+from shared_paths import EXAMPLES
 
 
 def sample() -> dict[str, Any]:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import EXAMPLES
+from shared_paths import EXAMPLES
 
 
 def _free_port() -> int:

@@ -14,7 +14,7 @@ from clarion.campaigns.files import load_plan_file, load_plan_text
 from clarion.campaigns.plan import KpiTarget, parse_plan
 from clarion.core.errors import InvalidInput
 
-from conftest import EXAMPLES
+from shared_paths import EXAMPLES
 
 SAMPLE = EXAMPLES / "spring-launch.yaml"
 

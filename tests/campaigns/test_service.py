@@ -24,7 +24,7 @@ from clarion.core.errors import Conflict, IllegalTransition, InvalidInput, NotFo
 from clarion.core.ids import SeededIds
 from clarion.stores.app import AppStore
 
-from conftest import EXAMPLES
+from shared_paths import EXAMPLES
 
 S = CampaignState
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES
+from shared_paths import EXAMPLES
 
 SAMPLE = EXAMPLES / "spring-launch.yaml"
 

@@ -19,6 +19,7 @@ from clarion.campaigns import service as campaigns
 from clarion.campaigns.files import load_plan_file
 from clarion.campaigns.lifecycle import CampaignState
 from clarion.cli.common import cli_actor, cli_settings
+from clarion.cli.contacts import contacts_app
 from clarion.cli.output import (
     campaign_json,
     campaign_view,
@@ -46,6 +47,7 @@ campaign_app = typer.Typer(help="Campaigns as plans: apply files, list, show, mo
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign", no_args_is_help=True)
 app.add_typer(spend_app, name="spend", no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]

@@ -25,7 +25,7 @@ from clarion.settings import Settings
 from clarion.stores.events import EventStore
 from clarion.tracking.spend import current_spend
 
-from conftest import EXAMPLES
+from shared_paths import EXAMPLES
 
 app = typer.Typer(help="A stand-in for the clarion command, with only its spend commands.")
 app.add_typer(spend_app, name="spend")

@@ -148,15 +148,22 @@ CONTACTS = TableSpec(
         "contact_id": "!string",  # the app store's contact id
         "email_hash": "string",  # SHA-256 of the normalised email, for customer-match exports
         "country": "string",  # ISO 3166-1 alpha-2
-        "persona": "string",  # persona id the contact is assigned to
+        "region": "string",  # ISO 3166-2 subdivision or free region name
+        "city": "string",
+        "persona": "string",  # persona key the contact is assigned to
         "lifecycle_stage": "string",  # subscriber, lead, mql, sql, customer...
+        "funnel_stage": "string",  # awareness, consideration, decision... (scoring fills it)
+        "lead_score": "float64",  # current lead score (scoring fills it)
+        "consents": JSON,  # granted "purpose:channel" pairs, e.g. ["marketing:email"]
+        "suppressed": "boolean",  # on the suppression list (bounce, complaint, unsubscribe...)
+        "erased": "boolean",  # personal data erased on request: never targeted again
         "created_at": INSTANT,  # when the contact was created (signup cohorts)
-        "attributes": JSON,  # segmentable attributes, JSON-encoded
+        "attributes": JSON,  # other segmentable attributes, JSON-encoded
         "updated_at": "!" + INSTANT,  # version time of this row; stamped by the store if absent
     },
     required=frozenset({"workspace_id", "contact_id"}),
     stamp="updated_at",
-    json_columns=frozenset({"attributes"}),
+    json_columns=frozenset({"attributes", "consents"}),
 )
 
 TABLES: Final[dict[str, TableSpec]] = {

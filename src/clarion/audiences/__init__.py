@@ -1,0 +1,1 @@
+"""Audiences: contacts, consent, personal data, personas, segments and exports."""
