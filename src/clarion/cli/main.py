@@ -30,6 +30,7 @@ from clarion.cli.output import (
     print_json,
     state_text,
 )
+from clarion.cli.segments import segment_app
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
 from clarion.core.errors import ClarionError
@@ -48,6 +49,7 @@ app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign", no_args_is_help=True)
 app.add_typer(spend_app, name="spend", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
+app.add_typer(segment_app, name="segment", no_args_is_help=True)
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
