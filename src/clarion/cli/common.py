@@ -1,14 +1,19 @@
-"""What every CLI command shares: settings read as one sentence on error, the acting user."""
+"""What every CLI command shares: settings (one sentence on error), the installation, the user."""
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import ValidationError
 
 from clarion.core.errors import ClarionError
 from clarion.core.validation import problems_from
+from clarion.instance import Instance, open_instance
 from clarion.settings import Settings, load_settings
+
+T = TypeVar("T")
 
 
 def cli_settings() -> Settings:
@@ -31,3 +36,12 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def with_instance(work: Callable[[Instance], T]) -> T:
+    """Run ``work`` on the opened installation, and close it whatever happens."""
+    instance = open_instance(cli_settings())
+    try:
+        return work(instance)
+    finally:
+        instance.close()

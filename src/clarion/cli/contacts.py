@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from clarion.audiences import service as contacts
@@ -17,8 +16,8 @@ from clarion.audiences.importer import import_options
 from clarion.audiences.pii import ROLES
 from clarion.audiences.reader import ContactFile, parse_mapping
 from clarion.auth import service as auth
-from clarion.cli.common import cli_actor, cli_settings
-from clarion.cli.output import console, err_console, print_json
+from clarion.cli.common import cli_actor, cli_settings, with_instance
+from clarion.cli.output import FileProgress, console, err_console, print_json
 from clarion.core.errors import FieldProblem, InvalidInput
 from clarion.instance import Instance, open_instance
 
@@ -109,7 +108,7 @@ def contacts_import(
         events = instance.open_events()  # StoreBusy while `clarion serve` holds the file
         events.create_schema()
         workspace_id = instance.workspace(workspace).id
-        with _ProgressBar(path, path.stat().st_size) as update:
+        with FileProgress(path, path.stat().st_size) as update:
             report = contacts.import_contacts(
                 instance.store,
                 events,
@@ -156,7 +155,7 @@ def contacts_show(
         else:
             console.print(contact_table(view))
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @contacts_app.command("erase")
@@ -190,7 +189,7 @@ def contacts_erase(
         )
         console.print(f"Erased {erased.id}; its address is kept only as a hash, suppressed.")
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @contacts_app.command("suppress")
@@ -221,7 +220,7 @@ def contacts_suppress(
         where = entry.channel or "every channel"
         console.print(f"Suppressed ({entry.reason}, {where}) as of {entry.created_at:%Y-%m-%d}")
 
-    _with_instance(work)
+    with_instance(work)
 
 
 def summary_table(report: ImportReport, path: Path) -> Table:
@@ -292,14 +291,6 @@ def _contact(instance: Instance, workspace_id: str, ref: str) -> Any:
     return contacts.get_contact(instance.store, workspace_id, ref)
 
 
-def _with_instance(work: Any) -> None:
-    instance = open_instance(cli_settings())
-    try:
-        work(instance)
-    finally:
-        instance.close()
-
-
 def _rows_text(report: ImportReport) -> str:
     parts = [f"{report.stored:,} stored"]
     if report.rejected:
@@ -317,28 +308,3 @@ def _print_rejections(report: ImportReport) -> None:
     )
     for p in report.problems:
         err_console.print(f"  - row {p.row}, {escape(p.field)}: {escape(p.problem)}")
-
-
-class _ProgressBar:
-    """A Rich progress bar over the file's bytes, counting rows, on stderr."""
-
-    def __init__(self, path: Path, size: int) -> None:
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[rows]:,} rows"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self._task = self._bar.add_task(f"Importing {escape(path.name)}", total=size, rows=0)
-
-    def __enter__(self) -> _ProgressBar:
-        self._bar.start()
-        return self
-
-    def __call__(self, rows: int, bytes_read: int) -> None:
-        self._bar.update(self._task, completed=bytes_read, rows=rows)
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()

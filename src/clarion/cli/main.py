@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -18,7 +17,7 @@ from clarion.auth.contracts import KeyKind
 from clarion.campaigns import service as campaigns
 from clarion.campaigns.files import load_plan_file
 from clarion.campaigns.lifecycle import CampaignState
-from clarion.cli.common import cli_actor, cli_settings
+from clarion.cli.common import cli_actor, cli_settings, with_instance
 from clarion.cli.contacts import contacts_app
 from clarion.cli.output import (
     campaign_json,
@@ -51,17 +50,8 @@ app.add_typer(spend_app, name="spend", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
 app.add_typer(segment_app, name="segment", no_args_is_help=True)
 
-T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]
-
-
-def _with_instance(work: Callable[[Instance], T]) -> T:
-    instance = open_instance(cli_settings())
-    try:
-        return work(instance)
-    finally:
-        instance.close()
 
 
 @app.command()
@@ -138,7 +128,7 @@ def keys_create(
         err_console.print(f"Created {kind.value} key {new.key.id}. It is shown once; keep it safe:")
         console.out(new.plaintext)
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @keys_app.command("list")
@@ -164,7 +154,7 @@ def keys_list(workspace: WorkspaceOpt = auth.DEFAULT_WORKSPACE, as_json: JsonOpt
             )
         console.print(table)
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @keys_app.command("revoke")
@@ -180,7 +170,7 @@ def keys_revoke(
         )
         console.print(f"Revoked {key.id} ({key.kind.value}, {key.prefix}…)")
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @campaign_app.command("apply")
@@ -210,7 +200,7 @@ def campaign_apply(
             f"revision {c.revision}, state {state_text(c.state.value)}"
         )
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @campaign_app.command("list")
@@ -232,7 +222,7 @@ def campaign_list(
         else:
             console.print(campaigns_table(found))
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @campaign_app.command("show")
@@ -255,7 +245,7 @@ def campaign_show(
         for part in campaign_view(campaign, transitions):
             console.print(part)
 
-    _with_instance(work)
+    with_instance(work)
 
 
 @campaign_app.command("transition")
@@ -279,7 +269,7 @@ def campaign_transition(
         )
         console.print(f"Campaign {escape(campaign.key)} is now {state_text(campaign.state.value)}")
 
-    _with_instance(work)
+    with_instance(work)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from clarion.campaigns.contracts import Campaign, Transition
@@ -140,3 +142,28 @@ def campaign_view(campaign: Campaign, transitions: list[Transition]) -> list[Any
         )
     parts.append(history)
     return parts
+
+
+class FileProgress:
+    """A Rich progress bar over a file's bytes, counting rows, on stderr (for imports)."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[rows]:,} rows"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        )
+        self._task = self._bar.add_task(f"Importing {escape(path.name)}", total=size, rows=0)
+
+    def __enter__(self) -> FileProgress:
+        self._bar.start()
+        return self
+
+    def __call__(self, rows: int, bytes_read: int) -> None:
+        self._bar.update(self._task, completed=bytes_read, rows=rows)
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()

@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from clarion.auth import service as auth
 from clarion.campaigns import service as campaigns
 from clarion.cli.common import cli_settings
-from clarion.cli.output import console, err_console, print_json
+from clarion.cli.output import FileProgress, console, err_console, print_json
 from clarion.instance import open_instance
 from clarion.tracking.spend import ImportReport, SpendFile, import_spend
 
@@ -76,7 +75,7 @@ def spend_import(
         events.create_schema()
         workspace_id = instance.workspace(workspace).id
         keys = {c.key: c.id for c in campaigns.list_campaigns(instance.store, workspace_id)}
-        with _ProgressBar(path, path.stat().st_size) as update:
+        with FileProgress(path, path.stat().st_size) as update:
             report = import_spend(
                 events,
                 path,
@@ -137,28 +136,3 @@ def _print_rejections(report: ImportReport) -> None:
     )
     for p in report.problems:
         err_console.print(f"  - row {p.row}, {escape(p.field)}: {escape(p.problem)}")
-
-
-class _ProgressBar:
-    """A Rich progress bar over the file's bytes, counting rows, on stderr."""
-
-    def __init__(self, path: Path, size: int) -> None:
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[rows]:,} rows"),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self._task = self._bar.add_task(f"Importing {escape(path.name)}", total=size, rows=0)
-
-    def __enter__(self) -> _ProgressBar:
-        self._bar.start()
-        return self
-
-    def __call__(self, rows: int, bytes_read: int) -> None:
-        self._bar.update(self._task, completed=bytes_read, rows=rows)
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
