@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,21 +21,16 @@ from clarion.audiences.upsert import BatchOutcome, Item, upsert_batch
 from clarion.core.clock import Clock
 from clarion.core.errors import FieldProblem, InvalidInput
 from clarion.core.ids import IdSource
+from clarion.core.textfiles import check_writable, errors_path_for
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
 
 BATCH_ROWS: Final = 2_000  # rows per transaction: a few MB of Python objects
 PROGRESS_EVERY: Final = 2_000  # rows between progress callbacks
 KEEP_PROBLEMS: Final = 5  # problems carried in the report (all of them go to the file)
-ERRORS_SUFFIX: Final = ".errors.csv"
 MAX_SOURCE: Final = 200
 
 Progress = Callable[[int, int], None]  # (rows read, bytes read)
-
-
-def errors_path_for(path: Path) -> Path:
-    """Where the error report of ``path`` goes: beside it, ``FILE.errors.csv``."""
-    return path.with_name(path.name + ERRORS_SUFFIX)
 
 
 def import_options(
@@ -92,7 +86,7 @@ def import_contacts(
     pairs, country, source = import_options(consents, default_country, source)
     errors_path = errors_path_for(path)
     with ContactFile(path, mapping) as file:
-        _check_writable(errors_path)
+        check_writable(errors_path)
         errors_path.unlink(missing_ok=True)  # a report from an earlier import is stale now
         run = _Run(
             store,
@@ -280,16 +274,3 @@ class _ErrorReport:
 
 def _safe(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
-def _check_writable(errors_path: Path) -> None:
-    # Checked before the first row is read: finding out at the first bad row would leave an
-    # import half done with its problems nowhere.
-    directory = errors_path.parent
-    target = errors_path if errors_path.exists() else directory
-    if not os.access(target, os.W_OK):
-        problem = f"cannot write the error report {errors_path.name} in {directory}"
-        raise InvalidInput(
-            f"{problem}; copy the file to a writable directory and import it from there",
-            [FieldProblem("file", problem)],
-        )

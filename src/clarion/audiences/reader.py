@@ -16,15 +16,14 @@ from clarion.audiences import normalise
 from clarion.audiences.contracts import CONTACT_FIELDS
 from clarion.audiences.records import KNOWN_KEYS, consent_flag, parse_pair
 from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.core.textfiles import MAX_LINE, OVERLONG, capped_lines, encoding_of, file_size
 
 # One physical line is read at most this long (csv's own cell limit); the rest of a longer
 # one is skipped without being held, so a hostile file cannot make one line take the memory.
-MAX_LINE: Final = csv.field_size_limit()
 DELIMITERS: Final = (",", ";", "\t")
 WHOLE_ROW: Final = "(row)"
 IGNORE: Final = "-"
 JSONL_SUFFIXES: Final = (".jsonl", ".ndjson")
-_OVERLONG: Final = "\x00clarion:overlong-line\x00"
 
 # Header names (compared lower-case, with spaces, _ and - alike) each field is read from.
 ALIASES: Final[dict[str, tuple[str, ...]]] = {
@@ -103,7 +102,7 @@ class ContactFile:
 
     def __init__(self, path: Path, mapping: Mapping[str, str] | None = None) -> None:
         self.path = path
-        self.size = _size(path)
+        self.size = file_size(path)
         self.format: Literal["csv", "jsonl"] = (
             "jsonl" if path.suffix.lower() in JSONL_SUFFIXES else "csv"
         )
@@ -126,9 +125,9 @@ class ContactFile:
                     [FieldProblem("file", "not a CSV file")],
                 )
             self._text = io.TextIOWrapper(
-                self._binary, encoding=_encoding(start), errors="surrogateescape", newline=""
+                self._binary, encoding=encoding_of(start), errors="surrogateescape", newline=""
             )
-            self._lines = _capped_lines(self._text)
+            self._lines = capped_lines(self._text)
             if self.format == "csv":
                 self._open_csv()
         except BaseException:
@@ -160,7 +159,7 @@ class ContactFile:
                 break
         if not first:
             raise InvalidInput(f"{self.path.name} is empty", [FieldProblem("file", "is empty")])
-        if first.startswith(_OVERLONG):
+        if first.startswith(OVERLONG):
             raise InvalidInput(
                 f"the header of {self.path.name} is longer than {MAX_LINE} characters",
                 [FieldProblem("header", "too long")],
@@ -240,7 +239,7 @@ class ContactFile:
                 yield Record(row, None, [(WHOLE_ROW, f"cannot be read as CSV: {error}")])
                 continue
             row += 1
-            if cells == [_OVERLONG]:
+            if cells == [OVERLONG]:
                 problem = f"a line is longer than {MAX_LINE} characters; skipped"
                 yield Record(row, None, [(WHOLE_ROW, problem)])
                 continue
@@ -297,7 +296,7 @@ class ContactFile:
 
     def _jsonl_records(self) -> Iterator[Record]:
         for row, line in enumerate(self._lines, start=1):
-            if line.startswith(_OVERLONG):
+            if line.startswith(OVERLONG):
                 problem = f"a line is longer than {MAX_LINE} characters; skipped"
                 yield Record(row, None, [(WHOLE_ROW, problem)])
                 continue
@@ -397,33 +396,3 @@ def _first_record(line: str, delimiter: str) -> list[str]:
         return next(csv.reader([line], delimiter=delimiter), [])
     except csv.Error:
         return []
-
-
-def _size(path: Path) -> int:
-    try:
-        if not path.is_file():
-            problem = "is not a file" if path.exists() else "does not exist"
-            raise InvalidInput(f"{path} {problem}", [FieldProblem("file", problem)])
-        return path.stat().st_size
-    except OSError as error:
-        raise InvalidInput(
-            f"cannot read {path}: {error.strerror}", [FieldProblem("file", str(error.strerror))]
-        ) from None
-
-
-def _encoding(start: bytes) -> str:
-    if start.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    return "utf-8"
-
-
-def _capped_lines(text: io.TextIOWrapper) -> Iterator[str]:
-    while line := text.readline(MAX_LINE):
-        if len(line) < MAX_LINE or line.endswith(("\n", "\r")):
-            yield line
-            continue
-        while (rest := text.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
-            pass  # drain the over-long line without keeping it
-        yield _OVERLONG + "\n"

@@ -1,11 +1,11 @@
 """Ad spend import: CSV exports of ad platforms into the event store's ``ad_spend`` table."""
 
+from clarion.core.textfiles import errors_path_for
 from clarion.tracking.spend.current import ROW_KEY, current_spend
 from clarion.tracking.spend.formats import LAYOUTS, FormatChoice, Layout, LayoutName
 from clarion.tracking.spend.importer import (
     ImportReport,
     RowProblem,
-    errors_path_for,
     import_spend,
 )
 from clarion.tracking.spend.reader import SpendFile

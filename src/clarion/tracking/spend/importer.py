@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,7 +14,7 @@ from typing import IO, Any, Final, Self
 import pyarrow as pa
 
 from clarion.core.clock import Clock
-from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.core.textfiles import check_writable, errors_path_for
 from clarion.stores.events import TABLES, EventStore
 from clarion.tracking.spend.current import next_import_stamp
 from clarion.tracking.spend.formats import FormatChoice
@@ -25,7 +24,6 @@ from clarion.tracking.spend.rows import COLUMNS, Defaults, RowParser
 BATCH_ROWS: Final = 10_000  # rows per append: one transaction, a few MB of Python objects
 PROGRESS_EVERY: Final = 2_000  # records between progress callbacks
 KEEP_PROBLEMS: Final = 5  # problems carried in the report (all of them go to the file)
-ERRORS_SUFFIX: Final = ".errors.csv"
 
 Progress = Callable[[int, int], None]  # (records read, bytes read)
 
@@ -78,11 +76,6 @@ class ImportReport:
         }
 
 
-def errors_path_for(path: Path) -> Path:
-    """Where the error report of ``path`` goes: beside it, ``FILE.errors.csv``."""
-    return path.with_name(path.name + ERRORS_SUFFIX)
-
-
 def import_spend(
     events: EventStore,
     path: Path,
@@ -110,7 +103,7 @@ def import_spend(
         parser = RowParser(
             spend.header, spend.decimal_mark, defaults, campaign_ids or {}, clock.now().date()
         )
-        _check_writable(errors_path)
+        check_writable(errors_path)
         errors_path.unlink(missing_ok=True)  # a report from an earlier import is stale now
         imported_at = next_import_stamp(events, workspace_id, clock)
         source = f"csv:{spend.header.layout.name}:{path.name}"
@@ -232,16 +225,3 @@ class _ErrorReport:
     ) -> None:
         if self._file is not None:
             self._file.close()
-
-
-def _check_writable(errors_path: Path) -> None:
-    # Checked before the first row is read: finding out at the first bad row would leave an
-    # import half done with its problems nowhere.
-    directory = errors_path.parent
-    target = errors_path if errors_path.exists() else directory
-    if not os.access(target, os.W_OK):
-        problem = f"cannot write the error report {errors_path.name} in {directory}"
-        raise InvalidInput(
-            f"{problem}; copy the file to a writable directory and import it from there",
-            [FieldProblem("file", problem)],
-        )

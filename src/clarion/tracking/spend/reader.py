@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Final, NamedTuple, Self
 
 from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.core.textfiles import MAX_LINE, OVERLONG, capped_lines, encoding_of, file_size
 from clarion.tracking.spend.formats import (
     LAYOUTS,
     FormatChoice,
@@ -24,13 +25,11 @@ from clarion.tracking.spend.formats import (
 # One physical line is read at most this long; the rest of a longer one is skipped, so a
 # hostile file cannot make a single line take the memory. It equals csv's default field
 # limit, which bounds a quoted cell that spans lines the same way.
-MAX_LINE: Final = csv.field_size_limit()
 PREAMBLE: Final = 10  # records before the header (Google Ads puts two title lines there)
 _PEEK_LINES: Final = 40
 DELIMITERS: Final = (",", ";", "\t")
 # What the line reader hands the CSV parser in place of an over-long line: one cell that no
 # real file can produce by accident, recognised below and reported as a row problem.
-_OVERLONG: Final = "\x00clarion:overlong-line\x00"
 
 
 class Record(NamedTuple):  # a tuple: one is made per row, and tuples are cheap to make
@@ -46,7 +45,7 @@ class SpendFile:
 
     def __init__(self, path: Path, choice: FormatChoice = "auto") -> None:
         self.path = path
-        self.size = _size(path)
+        self.size = file_size(path)
         try:
             self._binary = path.open("rb")
         except OSError as error:
@@ -56,11 +55,11 @@ class SpendFile:
             ) from None
         try:
             start = self._binary.peek(4)[:4]
-            self.encoding = _encoding(start)
+            self.encoding = encoding_of(start)
             self._text = io.TextIOWrapper(
                 self._binary, encoding=self.encoding, errors="surrogateescape", newline=""
             )
-            self._lines = _capped_lines(self._text)
+            self._lines = capped_lines(self._text)
             self._peeked = list(itertools.islice(self._lines, _PEEK_LINES))
             self.header, self.delimiter, self.header_row = _find_header(
                 path, self._peeked, choice, start
@@ -97,7 +96,7 @@ class SpendFile:
             row += 1
             if row <= self.header_row:
                 continue
-            if cells == [_OVERLONG]:
+            if cells == [OVERLONG]:
                 yield Record(row, [], f"a line is longer than {MAX_LINE} characters; skipped")
                 continue
             yield Record(row, cells)
@@ -115,36 +114,6 @@ class SpendFile:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _size(path: Path) -> int:
-    try:
-        if not path.is_file():
-            problem = "is not a file" if path.exists() else "does not exist"
-            raise InvalidInput(f"{path} {problem}", [FieldProblem("file", problem)])
-        return path.stat().st_size
-    except OSError as error:
-        raise InvalidInput(
-            f"cannot read {path}: {error.strerror}", [FieldProblem("file", str(error.strerror))]
-        ) from None
-
-
-def _encoding(start: bytes) -> str:
-    if start.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):  # Google Ads' "Excel CSV" is UTF-16
-        return "utf-16"
-    return "utf-8"
-
-
-def _capped_lines(text: io.TextIOWrapper) -> Iterator[str]:
-    while line := text.readline(MAX_LINE):
-        if len(line) < MAX_LINE or line.endswith(("\n", "\r")):
-            yield line
-            continue
-        while (rest := text.readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
-            pass  # drain the over-long line without keeping it
-        yield _OVERLONG + "\n"
 
 
 def _find_header(
