@@ -1,0 +1,1 @@
+"""Content: the asset library, templates, personalisation and rendering."""
