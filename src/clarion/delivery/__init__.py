@@ -1,0 +1,1 @@
+"""Delivery: the Messenger protocol, channels, the outbox pipeline and delivery feedback."""
