@@ -1,17 +1,35 @@
-"""Routes for /v1/segments: preview a rule's size and first members before saving it."""
+"""Routes for /v1/segments: stored segments (CRUD, preview, membership) and ad-hoc previews."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response, status
 
 from clarion.api.deps import InstanceDep, SecretKeyDep
+from clarion.audiences.pii import ROLES
 from clarion.audiences.segments import load_json, preview
 from clarion.audiences.segments.request import preview_request
+from clarion.audiences.segments.store import (
+    delete_segment,
+    get_segment,
+    list_segments,
+    save_segment,
+    workspace_context,
+)
+from clarion.audiences.segments.stored import segment_input
+from clarion.audiences.segments.stored_preview import preview_stored
+from clarion.core.errors import FieldProblem, InvalidInput, StoreBusy
+from clarion.instance import Instance
+from clarion.stores.events import EventStore
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 
+_RULE = {"type": "object", "description": "see docs/segments.md"}
+_TYPES = {
+    "type": "object",
+    "additionalProperties": {"enum": ["string", "number", "boolean", "date"]},
+}
 PREVIEW_BODY = {
     "requestBody": {
         "required": True,
@@ -21,13 +39,8 @@ PREVIEW_BODY = {
                     "type": "object",
                     "required": ["rule"],
                     "properties": {
-                        "rule": {"type": "object", "description": "see docs/segments.md"},
-                        "attribute_types": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "enum": ["string", "number", "boolean", "date"]
-                            },
-                        },
+                        "rule": _RULE,
+                        "attribute_types": _TYPES,
                         "sample": {"type": "integer", "minimum": 0, "default": 10},
                     },
                 }
@@ -35,6 +48,42 @@ PREVIEW_BODY = {
         },
     }
 }
+SEGMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["rule"],
+                    "properties": {
+                        "key": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
+                        "name": {"type": "string", "maxLength": 200},
+                        "description": {"type": "string", "maxLength": 2000},
+                        "rule": _RULE,
+                        "attribute_types": _TYPES,
+                    },
+                }
+            }
+        },
+    }
+}
+Sample = Annotated[int, Query(ge=0, le=100, description="How many members to show.")]
+Role = Annotated[
+    str, Query(description=f"Mask the sample's personal fields for this role: {', '.join(ROLES)}.")
+]
+
+
+def _events(instance: Instance) -> EventStore:
+    if instance.events is None:
+        raise StoreBusy("this server does not own the event store")
+    return instance.events
+
+
+async def _body(request: Request) -> Any:
+    # Read raw: the segment reader refuses a 10,000-deep tree with its path, where a generic
+    # JSON parser would hit the recursion limit first.
+    return load_json(await request.body(), source="request")
 
 
 @router.post("/preview", openapi_extra=PREVIEW_BODY)
@@ -42,18 +91,91 @@ async def preview_segment(
     request: Request, instance: InstanceDep, key: SecretKeyDep
 ) -> dict[str, Any]:
     """Count the contacts a rule selects now, with a sample of their ids (nothing is saved)."""
-    # The body is read raw: the segment reader refuses a 10,000-deep tree with its path,
-    # where a generic JSON parser would hit the recursion limit first.
-    data = load_json(await request.body(), source="request")
-    wanted = preview_request(data)
-    if instance.events is None:
-        raise RuntimeError("this server does not own the event store")
+    wanted = preview_request(await _body(request))
+    context = workspace_context(
+        instance.store, key.workspace_id, attribute_types=wanted.context.attribute_types
+    )
     found = preview(
-        instance.events,
+        _events(instance),
         key.workspace_id,
         wanted.rule,
         now=instance.clock.now(),
-        context=wanted.context,
+        context=context,
         sample=wanted.sample,
     )
     return {"count": found.count, "sample": list(found.sample_contact_ids)}
+
+
+@router.post("", openapi_extra=SEGMENT_BODY, status_code=status.HTTP_201_CREATED)
+async def create(request: Request, instance: InstanceDep, key: SecretKeyDep) -> dict[str, Any]:
+    """Store a new segment; 409 if its key is taken, 422 with paths if its rule is unsound."""
+    item = segment_input(await _body(request))
+    change = save_segment(
+        instance.store,
+        key.workspace_id,
+        item,
+        clock=instance.clock,
+        ids=instance.ids,
+        create_only=True,
+    )
+    return change.segment.as_data()
+
+
+@router.get("")
+def list_all(instance: InstanceDep, key: SecretKeyDep) -> dict[str, Any]:
+    """The workspace's segments, by key."""
+    found = list_segments(instance.store, key.workspace_id)
+    return {"segments": [segment.as_data() for segment in found]}
+
+
+@router.get("/{ref}")
+def show(ref: str, instance: InstanceDep, key: SecretKeyDep) -> dict[str, Any]:
+    """One segment by id or key."""
+    return get_segment(instance.store, key.workspace_id, ref).as_data()
+
+
+@router.put("/{ref}", openapi_extra=SEGMENT_BODY)
+async def put(
+    ref: str, request: Request, response: Response, instance: InstanceDep, key: SecretKeyDep
+) -> dict[str, Any]:
+    """Create or replace the segment with key ``ref``; the version grows when it changes."""
+    item = segment_input(await _body(request), key=_key_of(instance, key.workspace_id, ref))
+    change = save_segment(
+        instance.store, key.workspace_id, item, clock=instance.clock, ids=instance.ids
+    )
+    if change.action == "created":
+        response.status_code = status.HTTP_201_CREATED
+    return {**change.segment.as_data(), "action": change.action}
+
+
+@router.delete("/{ref}")
+def remove(ref: str, instance: InstanceDep, key: SecretKeyDep) -> dict[str, Any]:
+    """Delete a segment that no other segment or persona uses (409 naming them otherwise)."""
+    deleted = delete_segment(instance.store, key.workspace_id, ref)
+    return {"deleted": deleted.key}
+
+
+@router.post("/{ref}/preview")
+def preview_one(
+    ref: str, instance: InstanceDep, key: SecretKeyDep, sample: Sample = 10, role: Role = "admin"
+) -> dict[str, Any]:
+    """Count a stored segment's members now, with a sample masked for ``role``."""
+    if role not in ROLES:
+        problem = f"unknown role {role[:40]!r}; roles: {', '.join(ROLES)}"
+        raise InvalidInput(problem, [FieldProblem("role", problem)])
+    return preview_stored(
+        instance.store,
+        _events(instance),
+        key.workspace_id,
+        ref,
+        now=instance.clock.now(),
+        role=role,
+        sample=sample,
+    )
+
+
+def _key_of(instance: Instance, workspace_id: str, ref: str) -> str:
+    """The key of the segment ``ref`` names (an id names an existing one), else ``ref``."""
+    if ref.startswith("sg_"):
+        return get_segment(instance.store, workspace_id, ref).key
+    return ref

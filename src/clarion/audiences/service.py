@@ -43,6 +43,7 @@ __all__ = [
     "can_contact_many",
     "consent_history",
     "contact_view",
+    "contacts_as",
     "current_consent",
     "erase_contact",
     "find_contact",
@@ -156,6 +157,24 @@ def contact_view(
         e.lifted_at is None or e.lifted_at > now for e in entries if e.created_at <= now
     )
     return view
+
+
+def contacts_as(
+    store: AppStore, workspace_id: str, contact_ids: Sequence[str], *, role: str
+) -> list[dict[str, Any]]:
+    """These contacts as ``role`` may see them (``mask_contact``), in the order given; ids that
+    are not contacts of the workspace are left out."""
+    pii.check_role(role)
+    found: dict[str, Any] = {}
+    with store.reading() as conn:
+        for part in consent.chunks(list(contact_ids)):
+            rows = conn.execute(
+                select(contacts).where(
+                    contacts.c.workspace_id == workspace_id, contacts.c.id.in_(part)
+                )
+            )
+            found.update((row.id, row) for row in rows)
+    return [pii.mask_contact(upsert.to_contact(found[i]), role) for i in contact_ids if i in found]
 
 
 def get_contact(store: AppStore, workspace_id: str, contact_id: str) -> Contact:

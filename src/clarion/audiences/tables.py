@@ -1,4 +1,4 @@
-"""Tables of the audiences slice: contacts, the consent ledger and the suppression list."""
+"""Tables of the audiences slice: contacts, consent ledger, suppression list, segments, personas."""
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
@@ -70,4 +70,41 @@ suppressions = Table(
     Column("lifted_at", UtcDateTime(), nullable=True),
     Index(None, "workspace_id", "email_hash"),
     Index(None, "contact_id"),
+)
+
+# A stored segment: its rule as written (JSON), the types of the custom attributes it uses, and
+# a version that grows with every change of the rule. Membership lives in the event store.
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", String(40), primary_key=True),  # sg_…
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("key", String(64), nullable=False),  # stable name, used by {segment: key}
+    Column("name", String(200), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("rule", Json(), nullable=False),
+    Column("attribute_types", Json(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("refreshed_at", UtcDateTime(), nullable=True),  # the last membership refresh
+    UniqueConstraint("workspace_id", "key"),
+)
+
+# A buyer persona: structured fields (ranges, lists, enums) in ``profile``, the segment that
+# finds its members and the content assets made for it (keys of the content library).
+personas = Table(
+    "personas",
+    metadata,
+    Column("id", String(40), primary_key=True),  # ps_…
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("segment_key", String(64), nullable=True),
+    Column("profile", Json(), nullable=False),
+    Column("content_keys", Json(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("workspace_id", "key"),
 )

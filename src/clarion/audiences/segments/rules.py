@@ -246,6 +246,12 @@ class SegmentRule(_Node):
     segment: SegmentKey
 
 
+class PersonaRule(_Node):
+    """``{persona: ops-manager}``: a contact of that persona (assigned it, or in its segment)."""
+
+    persona: SegmentKey
+
+
 class AllOf(_Node):
     """``{all: [...]}``: every rule holds."""
 
@@ -276,6 +282,7 @@ _KINDS: Final[tuple[tuple[str, type[_Node]], ...]] = (
     ("engagement", EngagementRule),
     ("consent", ConsentRule),
     ("segment", SegmentRule),
+    ("persona", PersonaRule),
 )
 RULE_KEYS: Final = tuple(key for key, _ in _KINDS)
 
@@ -297,6 +304,7 @@ Rule: TypeAlias = Annotated[
         Annotated[EngagementRule, Tag("~engagement")],
         Annotated[ConsentRule, Tag("~consent")],
         Annotated[SegmentRule, Tag("~segment")],
+        Annotated[PersonaRule, Tag("~persona")],
     ],
     Discriminator(
         _kind,
@@ -314,6 +322,7 @@ RuleNode: TypeAlias = (
     | EngagementRule
     | ConsentRule
     | SegmentRule
+    | PersonaRule
 )
 
 

@@ -18,6 +18,7 @@ from clarion.audiences.segments.fields import (
     event_field,
     known_contact_fields,
 )
+from clarion.audiences.segments.persona_rules import inline_personas
 from clarion.audiences.segments.references import reference_problems
 from clarion.audiences.segments.rules import (
     MAX_DEPTH,
@@ -29,6 +30,7 @@ from clarion.audiences.segments.rules import (
     EventMatch,
     FieldRule,
     Filter,
+    PersonaRule,
     RuleNode,
     children,
     parse_rule,
@@ -50,8 +52,9 @@ _SOME_NOW = datetime(2000, 1, 1, tzinfo=UTC)
 
 def validate_rule(rule: RuleNode | Any, context: SegmentContext, *, root: str = "rule") -> RuleNode:
     """The rule, parsed if it is still data, once it is sound; InvalidInput lists every problem
-    with its path (``rule.all[2].any[0].op``)."""
+    with its path (``rule.all[2].any[0].op``). Persona references come back rewritten."""
     parsed = cast(RuleNode, rule) if isinstance(rule, RULE_TYPES) else parse_rule(rule, root=root)
+    parsed = inline_personas(parsed, context)
     problems = rule_problems(parsed, context, root=root)
     if problems:
         raise rule_rejected(problems)
@@ -95,6 +98,8 @@ def _node_problems(node: RuleNode, path: str, context: SegmentContext) -> list[F
         return _field_problems(node, path, context)
     if isinstance(node, DidRule | DidButNotRule):
         return _behaviour_problems(node, path)
+    if isinstance(node, PersonaRule):  # known personas were rewritten before validation
+        return [FieldProblem(f"{path}.persona", f"unknown persona {node.persona!r}")]
     return []  # all/any/not, engagement, consent: their shape is all there is to check
 
 
