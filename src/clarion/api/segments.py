@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from clarion.api.deps import InstanceDep, SecretKeyDep
 from clarion.audiences.pii import ROLES
 from clarion.audiences.segments import load_json, preview
+from clarion.audiences.segments.membership import current_members, refresh_segment, transitions
 from clarion.audiences.segments.request import preview_request
 from clarion.audiences.segments.store import (
     delete_segment,
@@ -172,6 +174,68 @@ def preview_one(
         role=role,
         sample=sample,
     )
+
+
+@router.post("/{ref}/refresh")
+def refresh(ref: str, instance: InstanceDep, key: SecretKeyDep) -> dict[str, Any]:
+    """Evaluate the segment now and record who entered and who left since the last refresh."""
+    done = refresh_segment(
+        instance.store, _events(instance), key.workspace_id, ref, now=instance.clock.now()
+    )
+    return {
+        "segment": done.segment_key,
+        "version": done.segment_version,
+        "at": done.at.isoformat(),
+        "entered": done.entered,
+        "exited": done.exited,
+        "members": done.members,
+    }
+
+
+Limit = Annotated[int, Query(ge=0, le=10_000, description="At most this many rows.")]
+
+
+@router.get("/{ref}/members")
+def members(
+    ref: str, instance: InstanceDep, key: SecretKeyDep, limit: Limit = 1000
+) -> dict[str, Any]:
+    """The members as of the last refresh, with when each entered (ids only: no personal data)."""
+    count, rows = current_members(
+        instance.store,
+        _events(instance),
+        key.workspace_id,
+        ref,
+        now=instance.clock.now(),
+        limit=limit,
+    )
+    return {
+        "count": count,
+        "members": [{"contact_id": c, "entered_at": at.isoformat()} for c, at in rows],
+    }
+
+
+@router.get("/{ref}/transitions")
+def history(
+    ref: str,
+    instance: InstanceDep,
+    key: SecretKeyDep,
+    since: Annotated[
+        datetime | None, Query(description="Only transitions after this instant.")
+    ] = None,
+    limit: Limit = 1000,
+) -> dict[str, Any]:
+    """Entries and exits, oldest first: what a journey triggered on entry reads."""
+    if since is not None and since.tzinfo is None:
+        problem = "give an instant with a zone, e.g. 2027-03-01T00:00:00Z"
+        raise InvalidInput(f"since: {problem}", [FieldProblem("since", problem)])
+    found = transitions(
+        instance.store, _events(instance), key.workspace_id, ref, since=since, limit=limit
+    )
+    return {
+        "transitions": [
+            {"contact_id": t.contact_id, "change": t.change, "ts": t.ts.isoformat()} for t in found
+        ]
+    }
 
 
 def _key_of(instance: Instance, workspace_id: str, ref: str) -> str:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from clarion.audiences.segments import load_yaml, preview
+from clarion.audiences.segments.membership import current_members, refresh_segment
 from clarion.audiences.segments.request import preview_request
 from clarion.audiences.segments.store import (
     delete_segment,
@@ -197,3 +198,67 @@ def segment_preview(
             console.print(f"  {contact_id}")
 
     with_instance(work)
+
+
+@segment_app.command("refresh")
+def segment_refresh(
+    key: KeyArg, workspace: WorkspaceOpt = auth.DEFAULT_WORKSPACE, as_json: JsonOpt = False
+) -> None:
+    """Evaluate a stored segment now and record who entered and who left it."""
+
+    def work(instance: Instance) -> None:
+        done = refresh_segment(
+            instance.store,
+            instance.open_events(),
+            instance.workspace(workspace).id,
+            key,
+            now=instance.clock.now(),
+        )
+        data = {
+            "segment": done.segment_key,
+            "version": done.segment_version,
+            "at": done.at.isoformat(),
+            "entered": done.entered,
+            "exited": done.exited,
+            "members": done.members,
+        }
+        if as_json:
+            print_json(data)
+            return
+        console.print(
+            f"Segment {escape(done.segment_key)}: {done.members:,} members, "
+            f"{done.entered:,} entered, {done.exited:,} left"
+        )
+
+    with_instance(work)
+
+
+@segment_app.command("members")
+def segment_members_cmd(
+    key: KeyArg,
+    limit: Annotated[int, typer.Option(help="Show at most this many members.")] = 100,
+    workspace: WorkspaceOpt = auth.DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a segment's members as of its last refresh, with when each entered."""
+
+    def work(instance: Instance) -> None:
+        count, rows = current_members(
+            instance.store,
+            instance.open_events(),
+            instance.workspace(workspace).id,
+            key,
+            now=instance.clock.now(),
+            limit=limit,
+        )
+        if as_json:
+            print_json(
+                {
+                    "count": count,
+                    "members": [{"contact_id": c, "entered_at": at.isoformat()} for c, at in rows],
+                }
+            )
+            return
+        console.print(f"[bold]{count:,}[/] members in segment {escape(key)}")
+        for contact_id, at in rows:
+            console.print(f"  {contact_id}  since {at.isoformat()}")

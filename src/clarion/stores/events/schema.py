@@ -166,6 +166,24 @@ CONTACTS = TableSpec(
     json_columns=frozenset({"attributes", "consents"}),
 )
 
+SEGMENT_TRANSITIONS = TableSpec(
+    # Materialised segment membership: a contact entering or leaving a stored segment, found by
+    # a refresh at ``ts``. The newest transition of a (segment, contact) is its current state.
+    name="segment_transitions",
+    columns={
+        "workspace_id": "!string",  # tenant
+        "segment_id": "!string",  # the app store's segment id
+        "contact_id": "!string",
+        "change": "!string",  # entered | exited
+        "ts": "!" + INSTANT,  # the refresh instant (the evaluation's now)
+        "segment_version": "int64",  # the segment's version the refresh evaluated
+        "recorded_at": "!" + INSTANT,  # when the refresh wrote it; stamped by the store
+    },
+    required=frozenset({"workspace_id", "segment_id", "contact_id", "change", "ts"}),
+    stamp="recorded_at",
+)
+
 TABLES: Final[dict[str, TableSpec]] = {
-    spec.name: spec for spec in (EVENTS, MESSAGE_SENDS, AD_SPEND, IDENTITIES, CONTACTS)
+    spec.name: spec
+    for spec in (EVENTS, MESSAGE_SENDS, AD_SPEND, IDENTITIES, CONTACTS, SEGMENT_TRANSITIONS)
 }
