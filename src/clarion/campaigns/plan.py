@@ -136,8 +136,9 @@ class CampaignPlan(_Strict):
     kpis: list[KpiTarget] = Field(default_factory=list)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     brief: Brief = Field(default_factory=Brief)
-    # Segment definitions ({key, name, rule, ...}), checked and saved by the audiences slice.
+    # Segments ({key, name, rule, ...}) and personas, checked and saved by the audiences slice.
     segments: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    personas: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
 
     def canonical_hash(self) -> str:
         """A hash of the plan's content: equal plans hash equal, whatever their key order."""

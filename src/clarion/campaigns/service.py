@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from clarion.audiences.segments.campaign_files import apply_segment_section
+from clarion.audiences.campaign_files import apply_audience_sections
 from clarion.campaigns.contracts import ApplyResult, Campaign, Transition
 from clarion.campaigns.lifecycle import EDITABLE, CampaignState, check_transition
 from clarion.campaigns.plan import CampaignPlan, check_plan
@@ -192,8 +192,11 @@ def _apply_once(
     actor: str,
 ) -> ApplyResult:
     with store.transaction() as conn:
-        # The file is the truth for its segments: saved (or left unchanged) on every apply.
-        apply_segment_section(conn, workspace_id, plan.segments, now=clock.now(), ids=ids)
+        # The file is the truth for its segments and personas: saved (or left unchanged) on
+        # every apply, in the campaign's transaction.
+        apply_audience_sections(
+            conn, workspace_id, plan.segments, plan.personas, now=clock.now(), ids=ids
+        )
         try:
             row = _find(conn, workspace_id, plan.key)
         except NotFound:
@@ -231,7 +234,9 @@ def create_campaign(
                 raise Conflict(
                     f"a campaign with key {plan.key!r} exists already", {"key": plan.key}
                 )
-            apply_segment_section(conn, workspace_id, plan.segments, now=clock.now(), ids=ids)
+            apply_audience_sections(
+                conn, workspace_id, plan.segments, plan.personas, now=clock.now(), ids=ids
+            )
             campaign_id = _insert(conn, workspace_id, plan, clock=clock, ids=ids, actor=actor)
             return _to_campaign(_find(conn, workspace_id, campaign_id))
     except IntegrityError:

@@ -29,6 +29,7 @@ from clarion.cli.output import (
     print_json,
     state_text,
 )
+from clarion.cli.personas import persona_app
 from clarion.cli.segments import segment_app
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
@@ -49,6 +50,7 @@ app.add_typer(campaign_app, name="campaign", no_args_is_help=True)
 app.add_typer(spend_app, name="spend", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
 app.add_typer(segment_app, name="segment", no_args_is_help=True)
+app.add_typer(persona_app, name="persona", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]

@@ -25,17 +25,37 @@ def persona_rule(key: str, segment_key: str | None) -> RuleNode:
 def inline_personas(rule: RuleNode, context: SegmentContext) -> RuleNode:
     """The rule with each known persona reference rewritten; unknown ones are left in place
     for validation to report at their path."""
+    return inline_personas_at(rule, context, "rule")[0]
 
-    def inline(node: RuleNode) -> RuleNode:
+
+def inline_personas_at(
+    rule: RuleNode, context: SegmentContext, root: str
+) -> tuple[RuleNode, list[str]]:
+    """``inline_personas``, with the paths (under ``root``) of the references it rewrote, so
+    problems found inside a rewrite are reported at the reference."""
+    rewritten: list[str] = []
+
+    def inline(node: RuleNode, path: str) -> RuleNode:
         if isinstance(node, PersonaRule):
             link = context.resolve_persona(node.persona)
-            return node if link is None else persona_rule(link.key, link.segment_key)
+            if link is None:
+                return node
+            rewritten.append(path)
+            return persona_rule(link.key, link.segment_key)
         if isinstance(node, AllOf):
-            return AllOf(all=[inline(child) for child in node.all])
+            return AllOf(all=[inline(c, f"{path}.all[{i}]") for i, c in enumerate(node.all)])
         if isinstance(node, AnyOf):
-            return AnyOf(any=[inline(child) for child in node.any])
+            return AnyOf(any=[inline(c, f"{path}.any[{i}]") for i, c in enumerate(node.any)])
         if isinstance(node, NotRule):
-            return NotRule(not_=inline(node.not_))
+            return NotRule(not_=inline(node.not_, f"{path}.not"))
         return node
 
-    return inline(rule)
+    return inline(rule, root), rewritten
+
+
+def at_reference(path: str, rewritten: list[str]) -> str:
+    """``path`` moved up to the persona reference it lies inside, if any (``….persona``)."""
+    for reference in rewritten:
+        if path == reference or path.startswith((f"{reference}.", f"{reference}[")):
+            return f"{reference}.persona"
+    return path

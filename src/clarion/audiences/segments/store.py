@@ -140,9 +140,15 @@ def segment_rule(
 ) -> tuple[StoredSegment, SegmentContext]:
     """A stored segment with the context its rule compiles in; NotFound if there is none."""
     with store.reading() as conn:
-        segment = to_segment(find_row(conn, workspace_id, ref))
-        context = _definitions(conn, workspace_id).context(segment.key, segment.attribute_types)
-    return segment, context
+        return segment_rule_in(conn, workspace_id, ref)
+
+
+def segment_rule_in(
+    conn: Connection, workspace_id: str, ref: str
+) -> tuple[StoredSegment, SegmentContext]:
+    """``segment_rule`` inside an open transaction (it sees what the transaction wrote)."""
+    segment = to_segment(find_row(conn, workspace_id, ref))
+    return segment, _definitions(conn, workspace_id).context(segment.key, segment.attribute_types)
 
 
 def save_segments(

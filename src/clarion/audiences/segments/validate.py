@@ -18,7 +18,7 @@ from clarion.audiences.segments.fields import (
     event_field,
     known_contact_fields,
 )
-from clarion.audiences.segments.persona_rules import inline_personas
+from clarion.audiences.segments.persona_rules import at_reference, inline_personas_at
 from clarion.audiences.segments.references import reference_problems
 from clarion.audiences.segments.rules import (
     MAX_DEPTH,
@@ -54,10 +54,12 @@ def validate_rule(rule: RuleNode | Any, context: SegmentContext, *, root: str = 
     """The rule, parsed if it is still data, once it is sound; InvalidInput lists every problem
     with its path (``rule.all[2].any[0].op``). Persona references come back rewritten."""
     parsed = cast(RuleNode, rule) if isinstance(rule, RULE_TYPES) else parse_rule(rule, root=root)
-    parsed = inline_personas(parsed, context)
+    parsed, rewritten = inline_personas_at(parsed, context, root)
     problems = rule_problems(parsed, context, root=root)
     if problems:
-        raise rule_rejected(problems)
+        raise rule_rejected(
+            [FieldProblem(at_reference(p.path, rewritten), p.problem) for p in problems]
+        )
     return parsed
 
 
