@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from clarion.api.deps import InstanceDep, SecretKeyDep
 from clarion.audiences.pii import ROLES
+from clarion.audiences.retargeting import export_segment
 from clarion.audiences.segments import load_json, preview
 from clarion.audiences.segments.membership import current_members, refresh_segment, transitions
 from clarion.audiences.segments.request import preview_request
@@ -236,6 +238,41 @@ def history(
             {"contact_id": t.contact_id, "change": t.change, "ts": t.ts.isoformat()} for t in found
         ]
     }
+
+
+@router.post(
+    "/{ref}/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the customer-match file"}},
+)
+def export(
+    ref: str,
+    instance: InstanceDep,
+    key: SecretKeyDep,
+    platform: Annotated[
+        str, Query(alias="format", description="google, meta or linkedin (customer match).")
+    ],
+) -> Response:
+    """The segment as a customer-match CSV (hashed email and phone) for an ad platform: only
+    contacts who consented to ads personalisation and are not suppressed. Headers
+    X-Clarion-Exported and X-Clarion-Excluded (JSON counts by reason) report the rest."""
+    text, report = export_segment(
+        instance.store,
+        _events(instance),
+        key.workspace_id,
+        ref,
+        platform,
+        now=instance.clock.now(),
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{report.segment}-{platform}.csv"',
+            "X-Clarion-Exported": str(report.exported),
+            "X-Clarion-Excluded": json.dumps(report.excluded, separators=(",", ":")),
+        },
+    )
 
 
 def _key_of(instance: Instance, workspace_id: str, ref: str) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from clarion.audiences.retargeting import PLATFORMS, check_platform, export_segment, write_export
 from clarion.audiences.segments import load_yaml, preview
 from clarion.audiences.segments.membership import current_members, refresh_segment
 from clarion.audiences.segments.request import preview_request
@@ -262,3 +263,39 @@ def segment_members_cmd(
         console.print(f"[bold]{count:,}[/] members in segment {escape(key)}")
         for contact_id, at in rows:
             console.print(f"  {contact_id}  since {at.isoformat()}")
+
+
+@segment_app.command("export")
+def segment_export(
+    key: KeyArg,
+    platform: Annotated[
+        str, typer.Option("--format", help=f"Ad platform: {', '.join(PLATFORMS)}.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write (replaced whole).")],
+    workspace: WorkspaceOpt = auth.DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export a segment as a customer-match file (hashed email and phone), ads consent only."""
+    check_platform(platform)
+
+    def work(instance: Instance) -> None:
+        text, report = export_segment(
+            instance.store,
+            instance.open_events(),
+            instance.workspace(workspace).id,
+            key,
+            platform,
+            now=instance.clock.now(),
+        )
+        write_export(text, out)
+        if as_json:
+            print_json({**report.__dict__, "out": str(out)})
+            return
+        console.print(
+            f"Wrote {report.exported:,} of {report.members:,} members of {escape(key)} "
+            f"to {escape(str(out))} ({platform})"
+        )
+        for reason, count in report.excluded.items():
+            console.print(f"  excluded {count:,}: {reason}")
+
+    with_instance(work)
