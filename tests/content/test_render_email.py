@@ -92,8 +92,8 @@ def test_personalisation_with_fallbacks(
 
 
 def test_an_undefined_variable_fails_the_preview_and_renders_empty_when_sending() -> None:
-    body = "<p>Hi {{ first_name }} from {{ attributes.city.name }}</p>"
-    with pytest.raises(RenderFailed, match="'first_name' is undefined"):
+    body = "<p>Hi {{ nickname }} from {{ attributes.city.name }}</p>"
+    with pytest.raises(RenderFailed, match="'nickname' is undefined"):
         compile_email("s", body, "html", strict=True).render({"attributes": {}})
 
     email = compile_email("s", body, "html").render({"attributes": {}})
@@ -192,3 +192,16 @@ def test_one_compiled_renderer_serves_many_contacts() -> None:
     renderer: EmailRenderer = compile_email("Hi {{ first_name }}", NEWSLETTER, "mjml")
     subjects = {renderer.render({**JANE, "first_name": f"P{i}"}).subject for i in range(200)}
     assert len(subjects) == 200
+
+
+def test_preview_fails_on_a_misspelt_name_but_shows_a_missing_value_as_sent() -> None:
+    body = '<p>Hi {{ first_name | default("there") }} {{ last_name }}, {{ attributes.plan }}</p>'
+    preview = compile_email("s", body, "html", strict=True)
+    email = preview.render({"first_name": None, "last_name": None, "attributes": {}})
+    assert email.text == "Hi there ,\n"
+
+    typo = compile_email("s", "<p>Hi {{ frist_name }}</p>", "html", strict=True)
+    with pytest.raises(RenderFailed, match="'frist_name' is undefined"):
+        typo.render({"first_name": "Jo"})
+    with pytest.raises(RenderFailed, match="'frist_name' is undefined"):
+        compile_email("s", "{% if frist_name %}x{% endif %}", "html", strict=True).render({})

@@ -17,11 +17,14 @@ import mjml
 from jinja2 import Template
 from jinja2.exceptions import TemplateSyntaxError
 
+from clarion.audiences.contracts import CONTACT_FIELDS
 from clarion.content import plaintext, tags
 from clarion.content.contracts import EmailRenderer, RenderedEmail, RenderFailed
 from clarion.content.sandbox import Budget, ContentEnvironment, start_budget
 from clarion.core.errors import FieldProblem, InvalidInput
 
+# The variables a template sees: the contact's fields by name, and its attributes.
+TEMPLATE_FIELDS: Final = ("id", *CONTACT_FIELDS, "attributes")
 Kind: TypeAlias = Literal["mjml", "html"]
 KINDS: Final = ("mjml", "html")
 MAX_SOURCE: Final = 500_000  # characters of a body, snippets included
@@ -62,6 +65,8 @@ class CompiledEmail:
 
     def render(self, contact: Mapping[str, object]) -> RenderedEmail:
         """The email for ``contact``; RenderFailed when a budget is exceeded or a part breaks."""
+        # A field without a value is undefined, so that its fallback (`default`) applies.
+        contact = {name: value for name, value in contact.items() if value is not None}
         budget = start_budget(self._seconds, self._timer)
         subject = _part(budget, "subject", self._subject, contact, MAX_SUBJECT)
         html = _part(budget, "body", self._html, contact, MAX_HTML)
@@ -102,8 +107,10 @@ def compile_email(
     """Compile a template version into a renderer; InvalidInput names each problem's field
     (``subject``, ``body``, ``snippets.KEY``) and line.
 
-    ``strict``: an undefined variable fails the render (preview); otherwise it renders empty
-    (sending). ``snippets``: key → source of the snippets ``{% include "key" %}`` may name.
+    ``strict`` (preview): a variable that is neither a contact field nor set fails the render;
+    otherwise (sending) anything undefined renders empty. A field whose value is None counts
+    as undefined, so ``{{ first_name | default("there") }}`` falls back.
+    ``snippets``: key → source of the snippets ``{% include "key" %}`` may name.
     """
     return compile_parts(
         subject, body, kind, snippets=snippets, strict=strict, seconds=seconds, timer=timer
@@ -124,8 +131,8 @@ def compile_parts(
     if kind not in KINDS:
         problem = f"unknown kind {str(kind)[:20]!r}; kinds: {', '.join(KINDS)}"
         raise InvalidInput(problem, [FieldProblem("kind", problem)])
-    html_env = ContentEnvironment(html=True, strict=strict)
-    text_env = ContentEnvironment(html=False, strict=strict)
+    html_env = ContentEnvironment(html=True, strict=strict, known=TEMPLATE_FIELDS)
+    text_env = ContentEnvironment(html=False, strict=strict, known=TEMPLATE_FIELDS)
     problems: list[FieldProblem] = []
     subject_template = _compile_subject(text_env, subject, problems)
     expanded = _expand(html_env, body, snippets or {}, problems)

@@ -9,11 +9,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from jinja2 import ChainableUndefined, StrictUndefined, nodes
+from jinja2 import ChainableUndefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import pass_eval_context
+from jinja2.utils import missing, pass_eval_context
 
 from clarion.content.contracts import RenderFailed
 
@@ -184,16 +184,54 @@ def _range(*args: int) -> range:
     return numbers
 
 
+class PreviewUndefined(ChainableUndefined):
+    """Strict for names a template should not use (a typo such as ``frist_name``), lenient for
+    a known contact field or attribute this contact simply has no value for: preview fails on
+    the first and shows the second as the contact would receive it (empty, or its fallback)."""
+
+    known: frozenset[str] = frozenset()
+
+    def _strict(self) -> bool:
+        return self._undefined_obj is missing and self._undefined_name not in self.known
+
+    def __str__(self) -> str:
+        if self._strict():
+            self._fail_with_undefined_error()
+        return ""
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._strict():
+            self._fail_with_undefined_error()
+        return iter(())
+
+    def __bool__(self) -> bool:
+        if self._strict():
+            self._fail_with_undefined_error()
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        if name[:2] != "__" and self._strict():
+            self._fail_with_undefined_error()
+        return super().__getattr__(name)
+
+    __getitem__ = __getattr__
+
+
 class ContentEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, stricter: no methods, no underscores, no globals but a small
     range(), an allow-list of filters and statements, and size and time budgets."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
 
-    def __init__(self, *, html: bool, strict: bool) -> None:
+    def __init__(self, *, html: bool, strict: bool, known: Iterable[str] = ()) -> None:
+        """``strict``: fail on undefined names other than ``known`` (see PreviewUndefined)."""
+        undefined: type[ChainableUndefined] = ChainableUndefined
+        if strict:
+            names = frozenset(known)
+            undefined = type("KnownUndefined", (PreviewUndefined,), {"known": names})
         super().__init__(
             autoescape=html,
-            undefined=StrictUndefined if strict else ChainableUndefined,
+            undefined=undefined,
             auto_reload=False,
             cache_size=0,
             keep_trailing_newline=True,
