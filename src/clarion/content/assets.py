@@ -14,7 +14,7 @@ ASSET_KINDS: Final[tuple[AssetKind, ...]] = ("mjml", "html", "snippet", "image")
 TEMPLATE_KINDS: Final = ("mjml", "html")
 VersionState: TypeAlias = Literal["draft", "published"]
 
-MAX_IMAGE: Final = 2 * 1024 * 1024  # bytes; mail clients and inboxes punish heavier images
+MAX_IMAGE: Final = 1024 * 1024  # bytes; inboxes punish heavier images (and the API's body cap)
 MAX_TAGS: Final = 20
 _KEY: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,119}")
 _TAG: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

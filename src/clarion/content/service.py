@@ -23,7 +23,7 @@ from clarion.content.assets import (
     check_tags,
     sniff_image,
 )
-from clarion.content.contracts import EmailRenderer, RenderedEmail
+from clarion.content.contracts import EmailRenderer, RenderedEmail, RenderFailed
 from clarion.content.render import INCLUDE, check_snippet, compile_parts
 from clarion.content.tables import content_assets, content_tags, content_versions
 from clarion.core.clock import Clock
@@ -282,13 +282,20 @@ class ContentService:
     ) -> dict[str, Any]:
         """The email ``contact_ref`` (a contact id or email) would get, rendered with the
         contact's fields as ``role`` may see them; JSON-ready, with the masked fields named.
-        RenderFailed when the template fails for this contact (strict on undefined names)."""
+        InvalidInput (path ``template``) when it fails for this contact, e.g. on a misspelt
+        name: preview is strict where sending is lenient."""
         contact = _find_contact(self._store, workspace_id, contact_ref)
         view = contacts.mask_contact(contact, role)
         fields = {k: v for k, v in view.items() if k not in _NOT_FIELDS}
         renderer = self.preview_renderer(workspace_id, template_key, version)
         chosen = self.version(workspace_id, template_key, version)
-        email: RenderedEmail = renderer.render(fields)
+        try:
+            email: RenderedEmail = renderer.render(fields)
+        except RenderFailed as exc:
+            problem = f"fails for contact {contact.id}: {exc}"
+            raise InvalidInput(
+                f"template {template_key!r} {problem}", [FieldProblem("template", problem)]
+            ) from None
         return {
             "template": template_key,
             "version": chosen.version,
