@@ -81,12 +81,16 @@ def _part(
     parts: list[str] = []
     size = 0
     try:
-        for chunk in template.generate(contact):
+        # root_render_func is what Template.generate() iterates, minus its traceback
+        # rewriting: one generator layer less per chunk on the sender's hot path.
+        for chunk in template.root_render_func(template.new_context(dict(contact))):
             size += len(chunk)
             if size > limit:
                 raise RenderFailed(f"longer than {limit:,} characters")
             parts.append(chunk)
-            budget.check_time()
+            if len(parts) % 32 == 0:
+                budget.check_time()
+        budget.check_time()
     except RenderFailed as exc:
         raise RenderFailed(f"{name}: {exc}") from None
     except Exception as exc:  # one recipient's broken render must not stop a send

@@ -252,7 +252,7 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         # A contact's attributes are a mapping: `attributes.plan` means its key "plan", even
         # when the key is also a dict method name ("items", "keys").
-        if isinstance(obj, Mapping):
+        if type(obj) is dict or isinstance(obj, Mapping):
             try:
                 return obj[attribute]
             except (KeyError, TypeError):
