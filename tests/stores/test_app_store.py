@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from clarion.auth import tables as auth_tables
 from clarion.campaigns import tables as campaign_tables
+from clarion.content import tables as content_tables
 from clarion.core.errors import NotInitialised
 from clarion.stores.app import AppStore, metadata, open_app_store
 from clarion.stores.app.migrate import current_revision, head_revision, require_current
@@ -19,6 +20,7 @@ from clarion.tracking import tables as tracking_tables
 SLICE_TABLES = (
     auth_tables,
     campaign_tables,
+    content_tables,
     tracking_tables,
 )  # every slice that owns app-store tables
 
