@@ -1,0 +1,88 @@
+"""The analytics facade: a campaign's metrics by dimension, with its KPI targets and pacing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from clarion.analytics.contracts import CampaignMetrics, MetricRow
+from clarion.analytics.dictionary import DEFINITIONS
+from clarion.analytics.pacing import check_target, elapsed_share
+from clarion.analytics.queries import check_request, metric_rows
+from clarion.analytics.scope import scoped
+from clarion.campaigns import service as campaigns
+from clarion.stores.app import AppStore
+from clarion.stores.events import EventStore
+
+# Shown when a request names no metrics: the headline of each family, plus the plan's KPIs.
+DEFAULT_METRICS = (
+    "cost",
+    "impressions",
+    "clicks",
+    "ctr",
+    "conversions",
+    "cpa",
+    "revenue",
+    "roas",
+    "sent",
+    "open_rate",
+    "click_rate",
+    "page_views",
+    "sessions",
+)
+
+
+def metrics_by(
+    events: EventStore,
+    workspace_id: str,
+    metrics: Sequence[str],
+    by: Sequence[str] = (),
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[MetricRow]:
+    """Any metric by any dimension over the whole workspace (every campaign and none)."""
+    return metric_rows(scoped(events, workspace_id), metrics, by, since=since, until=until)
+
+
+def campaign_metrics(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    ref: str,
+    *,
+    now: datetime,
+    metrics: Sequence[str] = (),
+    by: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> CampaignMetrics:
+    """A campaign's metrics by ``by`` and its KPI targets beside the actuals.
+
+    Facts belong to the campaign when they carry its id or its key (ad platforms' exports
+    name campaigns by the key the marketer typed). Targets are judged over the whole
+    campaign so far, whatever ``by`` is.
+    """
+    campaign = campaigns.get_campaign(store, workspace_id, ref)
+    targets = [kpi for kpi in campaign.plan.kpis if kpi.metric in DEFINITIONS]
+    wanted = list(metrics) or [*DEFAULT_METRICS, *(kpi.metric for kpi in targets)]
+    names = check_request(wanted, by)
+    refs = (campaign.id, campaign.key)
+    scope = scoped(events, workspace_id)
+    rows = metric_rows(scope, names, by, campaign_refs=refs, since=since, until=until)
+    totals = (
+        metric_rows(scope, [k.metric for k in targets], (), campaign_refs=refs) if targets else []
+    )
+    actual = totals[0].metrics if totals else {}
+    elapsed = elapsed_share(campaign.plan.start_date, campaign.plan.end_date, now)
+    return CampaignMetrics(
+        campaign_id=campaign.id,
+        campaign_key=campaign.key,
+        by=tuple(by),
+        metrics=names,
+        since=since,
+        until=until,
+        elapsed=elapsed,
+        rows=rows,
+        targets=[check_target(k, actual.get(k.metric), elapsed) for k in campaign.plan.kpis],
+    )
