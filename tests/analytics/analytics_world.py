@@ -40,8 +40,17 @@ def _at(rng: random.Random) -> datetime:
     return START + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(0, 10 * 3600))
 
 
-def build(store: EventStore, workspace_id: str, seed: int) -> World:
-    """Append a seeded world to ``store`` and return what was appended."""
+def build(
+    store: EventStore,
+    workspace_id: str,
+    seed: int,
+    campaigns: tuple[str, str, str] = ("cmp_1", "cmp_2", "spring"),
+) -> World:
+    """Append a seeded world to ``store`` and return what was appended.
+
+    ``campaigns`` are two campaign ids the sends and events carry and the key ad platforms use.
+    """
+    first, second, key = campaigns
     rng = random.Random(seed)
     world = World(workspace_id)
     counter = iter(range(10**9))
@@ -62,7 +71,7 @@ def build(store: EventStore, workspace_id: str, seed: int) -> World:
         send = {
             "message_id": f"m{i}",
             "workspace_id": workspace_id,
-            "campaign_id": rng.choice(["cmp_1", "cmp_2"]),
+            "campaign_id": rng.choice([first, second]),
             "contact_id": f"c{rng.randrange(60)}",
             "channel": "email",
             "variant": rng.choice(["A", "B", None]),
@@ -106,7 +115,7 @@ def build(store: EventStore, workspace_id: str, seed: int) -> World:
                 row = {
                     "workspace_id": workspace_id,
                     "day": (START + timedelta(days=day)).date(),
-                    "campaign_id": "spring",  # ad platforms name the campaign by its key
+                    "campaign_id": key,  # ad platforms name the campaign by its key
                     "channel": channel,
                     "ad_set": ad_set,
                     "audience": rng.choice(["lookalike", "retarget"]),
@@ -126,7 +135,7 @@ def build(store: EventStore, workspace_id: str, seed: int) -> World:
             type="conversion",
             ts=_at(rng),
             contact_id=f"c{rng.randrange(60)}",
-            campaign_id=rng.choice(["cmp_1", "spring", "cmp_2"]),
+            campaign_id=rng.choice([first, key, second]),
             channel=channel,
             variant=rng.choice(["A", "B"]) if channel == "email" else None,
             revenue=round(rng.uniform(10, 200), 2),
@@ -142,7 +151,7 @@ def build(store: EventStore, workspace_id: str, seed: int) -> World:
                 ts=at,
                 anonymous_id=f"a{v}",
                 contact_id=contact,
-                campaign_id=rng.choice(["cmp_1", None]),
+                campaign_id=rng.choice([first, None]),
                 channel="web",
                 url="https://x.io/",
                 referrer_kind=kind,
@@ -156,7 +165,7 @@ def build(store: EventStore, workspace_id: str, seed: int) -> World:
         event(
             type=rng.choice(["form_view", "form_view", "form_submit"]),
             ts=_at(rng),
-            campaign_id="cmp_1",
+            campaign_id=first,
             channel="web",
         )
     store.append("contacts", world.contacts)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from clarion import __version__
-from clarion.api import campaigns, contacts, segments, snippet, tracking
+from clarion.api import campaigns, contacts, metrics, segments, snippet, tracking
 from clarion.api.deps import WriteKeyCache
 from clarion.api.errors import install_error_handlers
 from clarion.api.fastpath import TrackingFastPath
@@ -63,6 +63,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(tracking.router)
     app.include_router(contacts.router)
     app.include_router(segments.router)
+    app.include_router(metrics.router)
     app.include_router(snippet.router)
 
     @app.get("/healthz", tags=["health"])
