@@ -27,6 +27,7 @@ class World:
     sends: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     spend: list[dict[str, Any]] = field(default_factory=list)  # current rows only
+    links: dict[str, str] = field(default_factory=dict)  # anonymous id -> contact (stitching)
 
     def persona(self, contact_id: str | None) -> str:
         for contact in self.contacts:
@@ -168,6 +169,14 @@ def build(
             campaign_id=first,
             channel="web",
         )
+    world.links = {"a1": "c50", "a2": "c51", "a4": "c52"}
+    store.append(
+        "identities",
+        [
+            {"workspace_id": workspace_id, "anonymous_id": a, "contact_id": c, "source": "identify"}
+            for a, c in world.links.items()
+        ],
+    )
     store.append("contacts", world.contacts)
     store.append("message_sends", world.sends)
     store.append("events", [_encoded(e) for e in world.events])
@@ -273,15 +282,20 @@ def facts(world: World) -> dict[str, list[dict[str, Any]]]:
     return {"sends": sends, "spend": spend, "conversions": conversions, "forms": forms}
 
 
+def _visitor(world: World, event: dict[str, Any]) -> str:
+    contact: str | None = event.get("contact_id") or world.links.get(event["anonymous_id"])
+    return contact or event["anonymous_id"]
+
+
 def web_facts(world: World) -> list[dict[str, Any]]:
     """Human page views with visitor and session (30 minutes of silence ends a session)."""
     views = sorted(
         (e for e in world.events if e["type"] == "page_view" and not e.get("is_machine")),
-        key=lambda e: (e.get("contact_id") or e["anonymous_id"], e["ts"]),
+        key=lambda e: (_visitor(world, e), e["ts"]),
     )
     out, last, number = [], {}, defaultdict(int)
     for e in views:
-        visitor = e.get("contact_id") or e["anonymous_id"]
+        visitor = _visitor(world, e)
         previous = last.get(visitor)
         if previous is None or (e["ts"] - previous).total_seconds() > SESSION_GAP:
             number[visitor] += 1
@@ -291,7 +305,7 @@ def web_facts(world: World) -> list[dict[str, Any]]:
             {
                 "campaign": e.get("campaign_id"),
                 "channel": e["channel"],
-                "persona": world.persona(e.get("contact_id")),
+                "persona": world.persona(visitor),
                 "day": e["ts"].date(),
                 "visitor": visitor,
                 "session": f"{visitor}:{number[visitor]}",

@@ -35,8 +35,8 @@ class Compiled:
     metrics: tuple[str, ...]  # columns are f"{metric}__{sum}" for each sum in SUMS
 
 
-def _facts(scope: Scoped, source: SourceName, where: Where) -> ir.Table:
-    table = SOURCES[source](scope)
+def _facts(scope: Scoped, source: SourceName, where: Where, keys: Sequence[str]) -> ir.Table:
+    table = SOURCES[source](scope, frozenset(keys))
     if where.campaign_refs is not None:
         table = table.filter(table.campaign.isin(list(where.campaign_refs)))
     if where.since is not None:
@@ -86,7 +86,7 @@ def _same_units(
     where: Where,
 ) -> Compiled:
     first = definitions[0].numerator
-    facts = _facts(scope, first.source, where)
+    facts = _facts(scope, first.source, where, by)
     values: dict[str, Measure] = {}
     pairs: dict[str, tuple[str, str | None]] = {}
     for d in definitions:
@@ -116,7 +116,7 @@ def _day_cells(
     columns = [column for values in measures.values() for column in values]
     parts = []
     for (source, unit), values in measures.items():
-        units = _units(_facts(scope, source, where), keys, unit, values)
+        units = _units(_facts(scope, source, where, keys), keys, unit, values)
         cells = units.group_by(keys).aggregate(
             **{c: units[c].cast("float64").sum() for c in values}
         )

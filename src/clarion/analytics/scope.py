@@ -17,7 +17,8 @@ class Scoped:
     """The tables of one workspace as analytics reads them (never the raw, unscoped tables)."""
 
     workspace_id: str
-    events: ibis.Table  # identity-stitched: anonymous events count for their linked contact
+    events: ibis.Table  # as captured: contact_id only if the event named one
+    stitched: ibis.Table  # identity-stitched: anonymous events count for their linked contact
     sends: ibis.Table
     spend: ibis.Table  # the newest import of each spend row key
     contacts: ibis.Table  # the current mirror version of each contact, erased ones left out
@@ -26,11 +27,12 @@ class Scoped:
 
 def scoped(store: EventStore, workspace_id: str) -> Scoped:
     """The workspace's tables. Analytics code takes a ``Scoped``, never an ``EventStore``."""
-    sends = store.table("message_sends")
+    events, sends = store.table("events"), store.table("message_sends")
     versions = store.table("contacts")
     return Scoped(
         workspace_id=workspace_id,
-        events=stitched_events(store, workspace_id),
+        events=events.filter(events.workspace_id == workspace_id),
+        stitched=stitched_events(store, workspace_id),
         sends=sends.filter(sends.workspace_id == workspace_id),
         spend=current_spend(store, workspace_id),
         contacts=current_contacts(store, workspace_id),

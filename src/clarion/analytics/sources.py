@@ -65,13 +65,21 @@ def _dims(
     }
 
 
-def _with_persona(table: ir.Table, scope: Scoped) -> ir.Table:
+def _with_persona(table: ir.Table, scope: Scoped, dims: frozenset[str]) -> ir.Table:
+    """``p_persona`` from the contact mirror, joined only when the persona is asked for."""
+    if "persona" not in dims:
+        return table.mutate(p_persona=ibis.null("string"))
     personas = scope.contacts.select(p_contact_id="contact_id", p_persona="persona")
     joined = table.left_join(personas, table.contact_id == personas.p_contact_id)
     return joined.drop("p_contact_id")
 
 
-def sends(scope: Scoped) -> ir.Table:
+def _events(scope: Scoped, dims: frozenset[str]) -> ir.Table:
+    # Stitching only changes contact_id, which only the persona reads here: skip it otherwise.
+    return scope.stitched if "persona" in dims else scope.events
+
+
+def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per message sent, with what became of it (opens, clicks, bounces...) as 0/1."""
     events = scope.events
     events = events.filter(events.message_id.notnull() & events.type.isin(MESSAGE_EVENTS))
@@ -98,7 +106,7 @@ def sends(scope: Scoped) -> ir.Table:
     )
     sent = scope.sends.filter(scope.sends.status == "sent")
     joined = _with_persona(
-        sent.left_join(outcomes, sent.message_id == outcomes.o_message_id), scope
+        sent.left_join(outcomes, sent.message_id == outcomes.o_message_id), scope, dims
     )
     counts = {
         name: joined[name].fill_null(0)
@@ -129,7 +137,7 @@ def sends(scope: Scoped) -> ir.Table:
     )
 
 
-def spend(scope: Scoped) -> ir.Table:
+def spend(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per current ad spend row: impressions, reach, clicks and cost of a day."""
     rows = scope.spend
     return rows.select(
@@ -148,10 +156,11 @@ def spend(scope: Scoped) -> ir.Table:
     )
 
 
-def conversions(scope: Scoped) -> ir.Table:
+def conversions(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per conversion event (counted once per order at capture), with its revenue."""
-    events = scope.events.filter(scope.events.type == CONVERSION)
-    joined = _with_persona(events, scope)
+    events = _events(scope, dims)
+    events = events.filter(events.type == CONVERSION)
+    joined = _with_persona(events, scope, dims)
     return joined.select(
         **_dims(
             campaign=joined.campaign_id,
@@ -164,11 +173,10 @@ def conversions(scope: Scoped) -> ir.Table:
     )
 
 
-def web(scope: Scoped) -> ir.Table:
+def web(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per human page view, with its visitor, session and referral."""
-    views = scope.events.filter(
-        (scope.events.type == PAGE_VIEW) & ~scope.events.is_machine.fill_null(False)
-    )
+    events = scope.stitched  # a visitor is the contact they were linked to, once linked
+    views = events.filter((events.type == PAGE_VIEW) & ~events.is_machine.fill_null(False))
     views = views.mutate(
         visitor=ibis.coalesce(views.contact_id, views.anonymous_id, views.event_id),
         seconds=views.ts.epoch_seconds(),
@@ -182,7 +190,7 @@ def web(scope: Scoped) -> ir.Table:
     number = starts.starts.sum().over(
         ibis.cumulative_window(group_by=starts.visitor, order_by=starts.ts)
     )
-    numbered = _with_persona(starts.mutate(session_number=number), scope)
+    numbered = _with_persona(starts.mutate(session_number=number), scope, dims)
     external = numbered.referrer_domain.notnull() & ~numbered.referrer_kind.isin(
         ["internal", "direct"]
     )
@@ -202,10 +210,11 @@ def web(scope: Scoped) -> ir.Table:
     )
 
 
-def forms(scope: Scoped) -> ir.Table:
+def forms(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per form view or form submit."""
-    events = scope.events.filter(scope.events.type.isin([FORM_VIEW, FORM_SUBMIT]))
-    joined = _with_persona(events, scope)
+    events = _events(scope, dims)
+    events = events.filter(events.type.isin([FORM_VIEW, FORM_SUBMIT]))
+    joined = _with_persona(events, scope, dims)
     return joined.select(
         **_dims(
             campaign=joined.campaign_id,
@@ -219,7 +228,7 @@ def forms(scope: Scoped) -> ir.Table:
     )
 
 
-SOURCES: Final[dict[SourceName, Callable[[Scoped], ir.Table]]] = {
+SOURCES: Final[dict[SourceName, Callable[[Scoped, frozenset[str]], ir.Table]]] = {
     "sends": sends,
     "spend": spend,
     "conversions": conversions,
