@@ -9,7 +9,7 @@ from typing import Any, cast
 from clarion.analytics.compile import SUMS, Where, compile_metrics
 from clarion.analytics.contracts import MetricRow, Sums
 from clarion.analytics.dictionary import DEFINITIONS, NOT_DEFINED
-from clarion.analytics.estimates import estimate
+from clarion.analytics.estimates import estimates
 from clarion.analytics.scope import Scoped
 from clarion.analytics.sources import DIMENSIONS, Dimension
 from clarion.core.errors import FieldProblem, InvalidInput
@@ -70,18 +70,18 @@ def metric_rows(
             for name in compiled.metrics:
                 values = [record[f"{name}__{s}"] for s in SUMS]
                 sums[name] = Sums(int(values[0]), *(float(v or 0.0) for v in values[1:]))
-    rows = []
-    for group in sorted(found, key=lambda g: tuple(str(v) for v in g)):
-        sums = found[group]
-        rows.append(
-            MetricRow(
-                group={d: str(v) for d, v in zip(dims, group, strict=True)},
-                metrics={
-                    name: estimate(DEFINITIONS[name], sums.get(name, _EMPTY)) for name in names
-                },
-            )
+    groups = sorted(found, key=lambda g: tuple(str(v) for v in g))
+    columns = {
+        name: estimates(DEFINITIONS[name], [found[g].get(name, _EMPTY) for g in groups])
+        for name in names
+    }
+    return [
+        MetricRow(
+            group={d: str(v) for d, v in zip(dims, group, strict=True)},
+            metrics={name: columns[name][i] for name in names},
         )
-    return rows
+        for i, group in enumerate(groups)
+    ]
 
 
 _EMPTY = Sums(0, 0.0, 0.0, 0.0, 0.0, 0.0)
