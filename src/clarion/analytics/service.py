@@ -1,13 +1,17 @@
-"""The analytics facade: a campaign's metrics by dimension, with its KPI targets and pacing."""
+"""The analytics facade: metrics by dimension with targets and pacing; funnels, cohorts, paths."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from clarion.analytics import cohorts, funnels, paths
+from clarion.analytics.cohorts import Cohort
 from clarion.analytics.contracts import CampaignMetrics, MetricRow
 from clarion.analytics.dictionary import DEFINITIONS
+from clarion.analytics.funnels import Funnel, FunnelStep
 from clarion.analytics.pacing import check_target, elapsed_share
+from clarion.analytics.paths import Label, PathCount
 from clarion.analytics.queries import check_request, metric_rows
 from clarion.analytics.scope import scoped
 from clarion.campaigns import service as campaigns
@@ -85,4 +89,71 @@ def campaign_metrics(
         elapsed=elapsed,
         rows=rows,
         targets=[check_target(k, actual.get(k.metric), elapsed) for k in campaign.plan.kpis],
+    )
+
+
+def funnel(
+    events: EventStore,
+    workspace_id: str,
+    steps: Sequence[FunnelStep],
+    window: timedelta,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Funnel:
+    """An ordered funnel over the workspace's people, with drop-off per step and the bottleneck."""
+    return funnels.funnel(scoped(events, workspace_id), steps, window, since=since, until=until)
+
+
+def retention(
+    events: EventStore,
+    workspace_id: str,
+    *,
+    weeks: int = 8,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Cohort]:
+    """Retention by first-touch week: each cohort's share active in each later week."""
+    return cohorts.retention(scoped(events, workspace_id), weeks=weeks, since=since, until=until)
+
+
+def conversion_paths(
+    events: EventStore,
+    workspace_id: str,
+    *,
+    label: Label = "channel",
+    max_touches: int = 4,
+    top: int = 10,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[PathCount]:
+    """The most frequent paths (last touches) to a first conversion."""
+    return paths.conversion_paths(
+        scoped(events, workspace_id),
+        label=label,
+        max_touches=max_touches,
+        top=top,
+        since=since,
+        until=until,
+    )
+
+
+def exits(
+    events: EventStore,
+    workspace_id: str,
+    *,
+    label: Label = "type",
+    max_touches: int = 2,
+    top: int = 10,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[PathCount]:
+    """Where people who never converted left: the most frequent last touches."""
+    return paths.exits(
+        scoped(events, workspace_id),
+        label=label,
+        max_touches=max_touches,
+        top=top,
+        since=since,
+        until=until,
     )
