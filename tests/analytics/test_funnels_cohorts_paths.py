@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import itertools
-import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from journey_log import LINKS, WS, journeys_log, people
 
 from clarion.analytics import service
 from clarion.analytics.funnels import FunnelStep
 from clarion.core.errors import InvalidInput
 from clarion.stores.events import EventStore
 
-WS = "ws_journeys"
-START = datetime(2027, 3, 1, 9, tzinfo=UTC)
-KINDS = [
-    ("page_view", "https://x.io/", "search"),
-    ("page_view", "https://x.io/pricing", "social"),
-    ("email_click", None, "email"),
-    ("signup", None, "web"),
-    ("checkout", None, "web"),
-    ("conversion", None, "web"),
-]
-LINKS = {"anon3": "p3", "anon8": "p8"}  # identity stitching: anonymous events count for p3, p8
-
-
-def _journeys(seed: int) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    rows = []
-    for p in range(150):
-        at = START + timedelta(days=rng.randrange(40), hours=rng.randrange(10))
-        for n in range(rng.randrange(1, 9)):
-            kind, url, channel = rng.choice(KINDS)
-            person = f"anon{p}" if p in (3, 8) and n % 2 else f"p{p}"
-            anonymous = person.startswith("anon")
-            rows.append(
-                {
-                    "event_id": f"j{p}_{n}",
-                    "workspace_id": WS,
-                    "type": kind,
-                    "url": url,
-                    "channel": channel,
-                    "ts": at,
-                    "contact_id": None if anonymous else person,
-                    "anonymous_id": person if anonymous else f"device{p}",
-                    "is_machine": rng.random() < 0.05,
-                }
-            )
-            at += timedelta(hours=rng.choice([1, 5, 30, 200, 400]))
-    return rows
-
 
 @pytest.fixture(scope="module")
 def journeys() -> Iterator[tuple[EventStore, list[dict[str, Any]]]]:
-    rows = _journeys(11)
+    rows = journeys_log(11)
     with EventStore.open("duckdb://:memory:") as store:
         store.create_schema()
         store.append("events", rows)
@@ -72,18 +34,6 @@ def journeys() -> Iterator[tuple[EventStore, list[dict[str, Any]]]]:
         yield store, rows
 
 
-def _people(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    people: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        if row["is_machine"]:
-            continue
-        person = row["contact_id"] or LINKS.get(row["anonymous_id"]) or row["anonymous_id"]
-        people[person].append(row)
-    for events in people.values():
-        events.sort(key=lambda r: r["ts"])
-    return people
-
-
 def _matches(row: dict[str, Any], step: FunnelStep) -> bool:
     return row["type"] == step.type and (
         step.url_contains is None or step.url_contains in (row["url"] or "")
@@ -94,7 +44,7 @@ def reference_funnel(
     rows: list[dict[str, Any]], steps: list[FunnelStep], window: timedelta
 ) -> list[int]:
     reached = [0] * len(steps)
-    for events in _people(rows).values():
+    for events in people(rows).values():
         entries = [r["ts"] for r in events if _matches(r, steps[0])]
         if not entries:
             continue
@@ -158,7 +108,7 @@ def test_retention_by_first_touch_week_equals_the_reference(
 ) -> None:
     store, rows = journeys
     expected: dict[date, Counter[int]] = defaultdict(Counter)
-    for events in _people(rows).values():
+    for events in people(rows).values():
         cohort = _monday(events[0]["ts"].date())
         for week in {_monday(r["ts"].date()) for r in events}:
             offset = (week - cohort).days // 7
@@ -183,7 +133,7 @@ def test_paths_to_conversion_equal_the_reference(
 ) -> None:
     store, rows = journeys
     expected: Counter[tuple[str, ...]] = Counter()
-    for events in _people(rows).values():
+    for events in people(rows).values():
         converted = [r["ts"] for r in events if r["type"] == "conversion"]
         if not converted:
             continue
@@ -204,7 +154,7 @@ def test_exits_show_where_people_who_never_converted_left(
 ) -> None:
     store, rows = journeys
     expected: Counter[tuple[str, ...]] = Counter()
-    for events in _people(rows).values():
+    for events in people(rows).values():
         if any(r["type"] == "conversion" for r in events):
             continue
         expected[tuple(_collapsed([r["type"] for r in events])[-1:])] += 1

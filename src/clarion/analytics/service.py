@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from clarion.analytics import cohorts, funnels, paths
+from clarion.analytics import attribution, cohorts, funnels, paths
+from clarion.analytics.attribution import Attribution
 from clarion.analytics.cohorts import Cohort
 from clarion.analytics.contracts import CampaignMetrics, MetricRow
 from clarion.analytics.dictionary import DEFINITIONS
@@ -154,6 +155,27 @@ def exits(
         label=label,
         max_touches=max_touches,
         top=top,
+        since=since,
+        until=until,
+    )
+
+
+def attribute(
+    events: EventStore,
+    workspace_id: str,
+    *,
+    label: Label = "channel",
+    lookback: timedelta = timedelta(days=30),
+    half_life: timedelta = timedelta(days=7),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Attribution:
+    """Credit for conversions under first/last touch, linear, time decay, position, Markov."""
+    return attribution.attribute(
+        scoped(events, workspace_id),
+        label=label,
+        lookback=lookback,
+        half_life=half_life,
         since=since,
         until=until,
     )
