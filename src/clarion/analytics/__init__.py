@@ -1,0 +1,1 @@
+"""Analytics: the metric dictionary compiled to Ibis, metrics by dimension, targets and pacing."""

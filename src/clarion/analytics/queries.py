@@ -1,0 +1,87 @@
+"""Any metric by any dimension: check the request, run the compiled queries, attach errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, cast
+
+from clarion.analytics.compile import SUMS, Where, compile_metrics
+from clarion.analytics.contracts import MetricRow, Sums
+from clarion.analytics.dictionary import DEFINITIONS, NOT_DEFINED
+from clarion.analytics.estimates import estimates
+from clarion.analytics.scope import Scoped
+from clarion.analytics.sources import DIMENSIONS, Dimension
+from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.core.metrics import METRICS
+
+MAX_METRICS = 64  # more names than the dictionary holds is a mistake, not a request
+
+
+def check_request(metrics: Sequence[str], by: Sequence[str]) -> tuple[str, ...]:
+    """The metrics and dimensions if Clarion can compute them; InvalidInput naming each problem."""
+    problems = []
+    if not metrics:
+        problems.append(FieldProblem("metrics", "name at least one metric"))
+    if len(metrics) > MAX_METRICS:
+        problems.append(FieldProblem("metrics", f"at most {MAX_METRICS} metrics"))
+    for name in metrics[:MAX_METRICS]:
+        shown = name[:64]
+        if name in NOT_DEFINED:
+            problems.append(FieldProblem("metrics", f"{shown}: {NOT_DEFINED[name]}"))
+        elif name not in DEFINITIONS:
+            hint = "" if name in METRICS else f"; known: {', '.join(DEFINITIONS)}"
+            problems.append(FieldProblem("metrics", f"unknown metric {shown!r}{hint}"))
+    for name in by[: len(DIMENSIONS) + 1]:
+        if name not in DIMENSIONS:
+            problems.append(
+                FieldProblem(
+                    "by", f"unknown dimension {name[:64]!r}; known: {', '.join(DIMENSIONS)}"
+                )
+            )
+    if len(set(by)) != len(by):
+        problems.append(FieldProblem("by", "a dimension is named twice"))
+    if problems:
+        first = problems[0]
+        raise InvalidInput(f"cannot compute metrics: {first.path}: {first.problem}", problems)
+    return tuple(dict.fromkeys(metrics))
+
+
+def metric_rows(
+    scope: Scoped,
+    metrics: Sequence[str],
+    by: Sequence[str],
+    *,
+    campaign_refs: tuple[str, ...] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[MetricRow]:
+    """Each metric by the dimensions ``by``, one row per group seen, sorted by group."""
+    names = check_request(metrics, by)
+    dims = cast(tuple[Dimension, ...], tuple(by))
+    definitions = [DEFINITIONS[name] for name in names]
+    where = Where(campaign_refs, since, until)
+    found: dict[tuple[Any, ...], dict[str, Sums]] = {}
+    for compiled in compile_metrics(scope, definitions, dims, where):
+        table = compiled.expression.to_pyarrow().to_pylist()
+        for record in table:
+            group = tuple(record[d] for d in dims)
+            sums = found.setdefault(group, {})
+            for name in compiled.metrics:
+                values = [record[f"{name}__{s}"] for s in SUMS]
+                sums[name] = Sums(int(values[0]), *(float(v or 0.0) for v in values[1:]))
+    groups = sorted(found, key=lambda g: tuple(str(v) for v in g))
+    columns = {
+        name: estimates(DEFINITIONS[name], [found[g].get(name, _EMPTY) for g in groups])
+        for name in names
+    }
+    return [
+        MetricRow(
+            group={d: str(v) for d, v in zip(dims, group, strict=True)},
+            metrics={name: columns[name][i] for name in names},
+        )
+        for i, group in enumerate(groups)
+    ]
+
+
+_EMPTY = Sums(0, 0.0, 0.0, 0.0, 0.0, 0.0)
