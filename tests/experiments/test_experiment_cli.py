@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from clarion.stores.events import EventStore
+
 from shared_paths import EXAMPLES
 
 DESIGN = EXAMPLES / "subject-line-test.yaml"
@@ -73,3 +75,13 @@ def test_a_bad_design_file_is_one_sentence_per_problem(run, tmp_path: Path) -> N
     assert "Traceback" not in answer.stderr
     missing = run("experiment", "create", str(tmp_path / "nope.yaml"))
     assert "no such file" in missing.stderr
+
+
+def test_results_while_the_server_owns_the_event_store_name_the_server(run, tmp_path: Path) -> None:
+    assert run("experiment", "create", str(DESIGN)).returncode == 0
+    # This test process plays `clarion serve`: it holds the DuckDB file for writing.
+    with EventStore.open(f"duckdb://{tmp_path / 'data' / 'events.duckdb'}"):
+        answer = run("experiment", "results", "spring-subject-lines")
+    assert answer.returncode == 1
+    said = " ".join(answer.stderr.split())
+    assert "`clarion serve` may be running" in said and "go through its API" in said

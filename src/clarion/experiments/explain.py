@@ -42,7 +42,14 @@ def interval(c: Comparison, confidence: float) -> str:
 
 
 def percent(p: float) -> str:
-    return "n/a" if math.isnan(p) else f"{p * 100:.1f}%"
+    """A chance as ``99.4%``; never a rounded ``100.0%`` or ``0.0%``, which would overclaim."""
+    if math.isnan(p):
+        return "n/a"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p * 100:.1f}%"
 
 
 def effect(c: Comparison, confidence: float) -> str:
