@@ -34,7 +34,6 @@ OUTCOME_METRICS: dict[str, OutcomeMetric] = {
         OutcomeMetric("conversion_rate", "proportion", ("conversion",), human_only=True),
         OutcomeMetric("unsubscribe_rate", "proportion", ("unsubscribe",), human_only=False),
         OutcomeMetric("complaint_rate", "proportion", ("complaint",), human_only=False),
-        OutcomeMetric("hard_bounce_rate", "proportion", ("hard_bounce",), human_only=False),
         OutcomeMetric("revenue_per_contact", "mean", ("conversion",), human_only=True),
     )
 }
@@ -136,5 +135,7 @@ def exposure_days(
 
 
 def _run(events: EventStore, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = events.connection.con.sql(query, params=params).to_arrow_table()
-    return list(rows.to_pylist())  # type: ignore[attr-defined]
+    # Raw DuckDB with bound parameters (see decision 0018); Ibis 12's `sql` is avoided.
+    table = events.connection.con.sql(query, params=params).to_arrow_table()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
