@@ -9,7 +9,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from clarion import __version__
-from clarion.api import campaigns, contacts, content, metrics, personas, segments, snippet, tracking
+from clarion.api import (
+    campaigns,
+    contacts,
+    content,
+    experiments,
+    metrics,
+    personas,
+    segments,
+    snippet,
+    tracking,
+)
 from clarion.api.deps import WriteKeyCache
 from clarion.api.errors import install_error_handlers
 from clarion.api.fastpath import TrackingFastPath
@@ -67,6 +77,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(metrics.router)
     app.include_router(snippet.router)
     app.include_router(content.router)
+    app.include_router(experiments.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
