@@ -98,3 +98,15 @@ def test_the_library_needs_a_secret_key(client: TestClient) -> None:
     del client.headers["Authorization"]
     assert client.get("/v1/assets").status_code == 401
     assert client.post("/v1/templates/t/preview", json={"contact": "x"}).status_code == 401
+
+
+def test_hostile_keys_and_references_are_refused_or_not_found(client: TestClient) -> None:
+    sql = client.post("/v1/assets", json={"key": "x'; DROP TABLE content_assets; --",
+                                          "kind": "snippet", "body": "<p>x</p>"})  # fmt: skip
+    assert sql.status_code == 422
+    assert sql.json()["error"]["details"]["problems"][0]["path"] == "key"
+    assert client.get("/v1/assets/x'%3B%20DROP%20TABLE%20content_assets").status_code == 404
+    add(client, key="t", kind="html", subject="s", body="<p>x</p>")
+    missing = client.post("/v1/templates/t/preview", json={"contact": "' OR 1=1 --"})
+    assert missing.status_code == 404
+    assert client.get("/v1/assets").json()["assets"][0]["key"] == "t"

@@ -100,3 +100,24 @@ def test_a_failed_render_does_not_poison_the_next_one() -> None:
     with pytest.raises(RenderFailed):
         renderer.render({"attributes": {"tags": list(range(200_000))}})
     assert renderer.render({"attributes": {"tags": [1, 2]}}).text == "12\n"
+
+
+def test_a_huge_contact_value_is_stopped_by_the_output_limit() -> None:
+    renderer = compile_email("s", "<p>{{ attributes.note }}</p>", "html")
+    with pytest.raises(RenderFailed, match="body: longer than 1,000,000 characters"):
+        renderer.render({"attributes": {"note": "x" * 1_200_000}})
+
+
+def test_contact_values_cannot_reach_python_internals_through_the_template() -> None:
+    class Sneaky:
+        secret = "s3cret"
+
+        def run(self) -> str:
+            return "ran"
+
+    renderer = compile_email(
+        "s", "<p>{{ attributes.obj.secret }}{{ attributes.obj.run }}</p>", "html"
+    )
+    email = renderer.render({"attributes": {"obj": Sneaky()}})
+    assert "s3cret" in email.html  # plain data is readable
+    assert "ran" not in email.html and "bound method" not in email.html  # methods are not

@@ -20,7 +20,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from clarion.audiences.contracts import CONTACT_FIELDS
 from clarion.content import plaintext, tags
 from clarion.content.contracts import EmailRenderer, RenderedEmail, RenderFailed
-from clarion.content.sandbox import Budget, ContentEnvironment, start_budget
+from clarion.content.sandbox import Budget, ContentEnvironment, render_budget
 from clarion.core.errors import FieldProblem, InvalidInput
 
 # The variables a template sees: the contact's fields by name, and its attributes.
@@ -66,16 +66,16 @@ class CompiledEmail:
     def render(self, contact: Mapping[str, object]) -> RenderedEmail:
         """The email for ``contact``; RenderFailed when a budget is exceeded or a part breaks."""
         # A field without a value is undefined, so that its fallback (`default`) applies.
-        contact = {name: value for name, value in contact.items() if value is not None}
-        budget = start_budget(self._seconds, self._timer)
-        subject = _part(budget, "subject", self._subject, contact, MAX_SUBJECT)
-        html = _part(budget, "body", self._html, contact, MAX_HTML)
-        text = plaintext.tidy(_part(budget, "text", self._text, contact, MAX_TEXT))
+        fields = {name: value for name, value in contact.items() if value is not None}
+        with render_budget(self._seconds, self._timer) as budget:
+            subject = _part(budget, "subject", self._subject, fields, MAX_SUBJECT)
+            html = _part(budget, "body", self._html, fields, MAX_HTML)
+            text = plaintext.tidy(_part(budget, "text", self._text, fields, MAX_TEXT))
         return RenderedEmail(subject=_NEWLINES.sub(" ", subject).strip(), html=html, text=text)
 
 
 def _part(
-    budget: Budget, name: str, template: Template, contact: Mapping[str, object], limit: int
+    budget: Budget, name: str, template: Template, contact: dict[str, object], limit: int
 ) -> str:
     """One part, streamed: stopped as soon as it is too long or the deadline has passed."""
     parts: list[str] = []
@@ -83,7 +83,7 @@ def _part(
     try:
         # root_render_func is what Template.generate() iterates, minus its traceback
         # rewriting: one generator layer less per chunk on the sender's hot path.
-        for chunk in template.root_render_func(template.new_context(dict(contact))):
+        for chunk in template.root_render_func(template.new_context(contact)):
             size += len(chunk)
             if size > limit:
                 raise RenderFailed(f"longer than {limit:,} characters")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -125,17 +126,24 @@ class Budget:
 _BUDGET: ContextVar[Budget | None] = ContextVar("content_render_budget", default=None)
 
 
-def start_budget(seconds: float, timer: Callable[[], float] = time.monotonic) -> Budget:
-    """Open the budget of one render on this thread (or task); returns it for the caller."""
+@contextmanager
+def render_budget(seconds: float, timer: Callable[[], float] = time.monotonic) -> Iterator[Budget]:
+    """The budget of one render on this thread (or task), cleared when the render is over."""
     budget = Budget(deadline=timer() + seconds, timer=timer)
-    _BUDGET.set(budget)
-    return budget
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
 
 
 def _budget() -> Budget:
     budget = _BUDGET.get()
-    if budget is None:  # a template rendered outside render.py: give it the default budget
-        budget = start_budget(1.0)
+    if budget is None:
+        # Rendered outside render_budget() (not through render.py): size checks still apply;
+        # time and loop steps are bounded per call only, since nothing marks where this
+        # render began. Storing a budget here would leave a stale deadline for later renders.
+        budget = Budget(deadline=time.monotonic() + 1.0, timer=time.monotonic)
     return budget
 
 
