@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from feedback_helpers import contact_with_consent, sent_message, stored_events
 
 from clarion.audiences import service as audiences
 from clarion.auth.contracts import Workspace
@@ -15,8 +16,6 @@ from clarion.core.clock import SimulatedClock
 from clarion.delivery.feedback.service import import_feedback
 from clarion.delivery.feedback.sources import Raw, read_path
 from clarion.instance import Instance
-
-from feedback_helpers import contact_with_consent, sent_message, stored_events
 
 CORPUS = Path(__file__).parent / "corpus"
 
