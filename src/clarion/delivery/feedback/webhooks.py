@@ -52,7 +52,8 @@ def _json(body: bytes) -> Any:
 def _message_id(*candidates: Any) -> str | None:
     for candidate in candidates:
         if isinstance(candidate, str) and candidate:
-            found = message_id_from(None, f"Message-ID: {candidate}")
+            bracketed = candidate if candidate.startswith("<") else f"<{candidate}>"
+            found = message_id_from(None, f"Message-ID: {bracketed}")
             if found is not None:
                 return found
             if _ID.match(candidate) and "@" not in candidate:
