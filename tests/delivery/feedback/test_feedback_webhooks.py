@@ -215,3 +215,14 @@ def test_an_unknown_provider_is_404_and_unconfigured_keys_refuse(
     response = web.post("/v1/feedback/mailgun", json=mailgun_body(instance))
     assert response.status_code == 401
     assert "no Mailgun signing key" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"signature": "x"}', b"\xff\xfe"])
+def test_a_malformed_mailgun_body_is_refused_without_effect(
+    web: TestClient, instance: Instance, workspace: Workspace, bob: str, body: bytes
+) -> None:
+    response = web.post(
+        "/v1/feedback/mailgun", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 401)
+    assert not suppressed(instance, workspace, bob)

@@ -209,3 +209,12 @@ def test_an_erased_contact_gets_200_and_nothing_is_recorded(
     page = web.get(f"/u/{token}").text
     assert "@" not in page
     assert stored_events(instance).empty
+
+
+def test_an_oversized_form_is_refused_and_changes_nothing(
+    web: TestClient, instance: Instance, workspace: Workspace, jane: str, token: str
+) -> None:
+    body = b"List-Unsubscribe=One-Click&pad=" + b"x" * 20_000
+    response = web.post(f"/u/{token}", content=body, headers=ONE_CLICK)
+    assert response.status_code == 413
+    assert can_email(instance, workspace, jane, "marketing")
