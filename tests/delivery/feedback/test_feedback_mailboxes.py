@@ -17,7 +17,12 @@ from clarion.cli.feedback import feedback_app
 from clarion.core.clock import SimulatedClock
 from clarion.core.errors import InvalidInput
 from clarion.core.ids import SeededIds
-from clarion.delivery.feedback.sources import parse_mailbox_url, read_imap, read_pop3
+from clarion.delivery.feedback.sources import (
+    MailboxError,
+    parse_mailbox_url,
+    read_imap,
+    read_pop3,
+)
 from clarion.instance import initialise
 from clarion.settings import Settings
 
@@ -66,8 +71,16 @@ def test_imap_and_pop3_delete_only_when_asked(dovecot: DovecotServer) -> None:
 @needs_dovecot
 def test_a_wrong_password_is_an_error_not_an_empty_mailbox(dovecot: DovecotServer) -> None:
     bad = f"imap://{USER}:wrong@127.0.0.1:{dovecot.imap_port}/"
-    with pytest.raises(Exception, match=r"(?i)auth"):
+    with pytest.raises(MailboxError, match=r"(?i)auth") as caught:
         list(read_imap(bad))
+    assert "wrong" not in str(caught.value)
+    with pytest.raises(MailboxError, match=r"(?i)auth|pass"):
+        list(read_pop3(f"pop3://{USER}:wrong@127.0.0.1:{dovecot.pop3_port}"))
+
+
+def test_an_unreachable_server_is_a_sentence_not_a_traceback() -> None:
+    with pytest.raises(MailboxError, match=r"imap://127\.0\.0\.1:9: "):
+        list(read_imap("imap://u:p@127.0.0.1:9/"))
 
 
 @pytest.mark.parametrize(

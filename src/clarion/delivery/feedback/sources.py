@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.core.errors import ClarionError, FieldProblem, InvalidInput
 
 MAX_MESSAGES: Final = 100_000  # per import: a runaway mailbox is cut, not exhausted
 MAX_MESSAGE_BYTES: Final = 10 * 1024 * 1024
@@ -101,9 +101,25 @@ def parse_mailbox_url(url: str, *, protocol: str) -> MailboxUrl:
     )
 
 
+class MailboxError(ClarionError):
+    """A mailbox could not be reached or read; the message names the server, never the password."""
+
+    def __init__(self, box: MailboxUrl, problem: object) -> None:
+        text = problem.decode("utf-8", "replace") if isinstance(problem, bytes) else str(problem)
+        where = f"{box.scheme}://{box.host}:{box.port}"
+        super().__init__(f"{where}: {text[:300]}", {"server": where}, "mailbox_error")
+
+
 def read_imap(url: str, *, delete: bool = False, timeout: float = 30.0) -> Iterator[Raw]:
     """The messages of an IMAP folder (read-only unless ``delete``: then read ones are removed)."""
     box = parse_mailbox_url(url, protocol="imap")
+    try:
+        yield from _imap(box, delete=delete, timeout=timeout)
+    except (imaplib.IMAP4.error, OSError) as error:
+        raise MailboxError(box, error.args[0] if error.args else error) from None
+
+
+def _imap(box: MailboxUrl, *, delete: bool, timeout: float) -> Iterator[Raw]:
     client: imaplib.IMAP4 = (
         imaplib.IMAP4_SSL(
             box.host, box.port, ssl_context=ssl.create_default_context(), timeout=timeout
@@ -141,6 +157,13 @@ def _quoted(folder: str) -> str:
 def read_pop3(url: str, *, delete: bool = False, timeout: float = 30.0) -> Iterator[Raw]:
     """The messages of a POP3 mailbox (left on the server unless ``delete``)."""
     box = parse_mailbox_url(url, protocol="pop3")
+    try:
+        yield from _pop3(box, delete=delete, timeout=timeout)
+    except (poplib.error_proto, OSError) as error:
+        raise MailboxError(box, error.args[0] if error.args else error) from None
+
+
+def _pop3(box: MailboxUrl, *, delete: bool, timeout: float) -> Iterator[Raw]:
     client: poplib.POP3 = (
         poplib.POP3_SSL(box.host, box.port, context=ssl.create_default_context(), timeout=timeout)
         if box.secure
