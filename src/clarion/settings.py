@@ -47,6 +47,9 @@ class FeedbackSettings(BaseModel):
     )
     mailgun_signing_key: SecretStr | None = None  # Mailgun's "HTTP webhook signing key"
     sendgrid_public_key: str | None = None  # SendGrid's base64 ECDSA verification key
+    ses_topic_arns: list[str] = Field(
+        default_factory=list, description="SNS topics whose SES notifications are accepted"
+    )
 
 
 class WebhookChannelSettings(BaseModel):

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from clarion.core.errors import MalformedBody, Unauthorized
 from clarion.delivery.feedback.contracts import Feedback, FeedbackKind
 from clarion.delivery.feedback.parse import message_id_from
+from clarion.delivery.feedback.sns import ses
 from clarion.settings import FeedbackSettings
 
 MAX_EVENTS: Final = 1000  # per webhook call
@@ -209,4 +210,4 @@ def _sendgrid_event(event: dict[str, Any]) -> Feedback | None:
 
 
 Verifier = Callable[..., list[Feedback]]
-PROVIDERS: Final[dict[str, Verifier]] = {"mailgun": mailgun, "sendgrid": sendgrid}
+PROVIDERS: Final[dict[str, Verifier]] = {"mailgun": mailgun, "sendgrid": sendgrid, "ses": ses}
