@@ -21,7 +21,7 @@ router = APIRouter(tags=["feedback"])
     responses={200: {"description": "what the events did: counts by outcome"}},
 )
 async def provider_webhook(provider: str, request: Request, instance: InstanceDep) -> Any:
-    """Bounces and complaints from an email provider (``mailgun``, ``sendgrid``).
+    """Bounces and complaints from an email provider (``mailgun``, ``sendgrid``, ``ses``).
 
     No API key: the provider's signature authenticates the call (401 when it does not
     verify or is older than ``feedback.webhook_max_age_seconds``). A replayed event is
@@ -31,7 +31,9 @@ async def provider_webhook(provider: str, request: Request, instance: InstanceDe
     if verify is None:
         raise NotFound("feedback provider", provider[:40])
     body = await request.body()
-    items = verify(
+    # In a thread: SES verification may fetch Amazon's signing certificate (once, then cached).
+    items = await run_in_threadpool(
+        verify,
         body,
         {k.lower(): v for k, v in request.headers.items()},
         settings=instance.settings.feedback,
