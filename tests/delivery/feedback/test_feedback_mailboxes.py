@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,10 @@ FILES = ("postfix_hard_user_unknown.eml", "yahoo_arf_complaint.eml", "auto_reply
 app = typer.Typer(help="A stand-in for the clarion command, with only its feedback commands.")
 app.add_typer(feedback_app, name="feedback")
 
-needs_dovecot = pytest.mark.skipif(not available(), reason="Debian's dovecot is not installed")
+# Skipped locally without Dovecot (`make dovecot` installs it); in CI a missing one fails.
+needs_dovecot = pytest.mark.skipif(
+    not available() and not os.environ.get("CI"), reason="Debian's dovecot is not installed"
+)
 
 
 @pytest.fixture
