@@ -14,6 +14,8 @@ from clarion.api.app import create_app
 from clarion.audiences import service as audiences
 from clarion.auth.contracts import Workspace
 from clarion.core.clock import SimulatedClock
+from clarion.delivery.unsubscribe import Preferences
+from clarion.delivery.unsubscribe_page import preference_page
 from clarion.instance import Instance
 from clarion.tracking.tokens import TokenClaims, sign
 
@@ -218,3 +220,15 @@ def test_an_oversized_form_is_refused_and_changes_nothing(
     response = web.post(f"/u/{token}", content=body, headers=ONE_CLICK)
     assert response.status_code == 413
     assert can_email(instance, workspace, jane, "marketing")
+
+
+def test_the_page_escapes_whatever_it_is_given() -> None:
+    hostile = Preferences(
+        masked_address='j•••@"><script>alert(1)</script>',
+        channel="email",
+        granted=("marketing",),
+        unsubscribed=False,
+    )
+    page = preference_page(hostile, '/u/x"><img src=x onerror=alert(1)>')
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page and "&quot;&gt;&lt;img" in page
