@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= clarion-demo
 
-.PHONY: demo test bench lint fmt docs clean postgres chromium
+.PHONY: demo test bench lint fmt docs clean postgres chromium dovecot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ postgres:
 chromium:
 	@bash scripts/ensure-chromium.sh
 
+# Dovecot for the IMAP/POP3 tests of delivery feedback (installed if missing).
+dovecot:
+	@bash scripts/ensure-dovecot.sh
+
 # The whole suite, on SQLite and on a throwaway PostgreSQL server.
-test: $(STAMP) postgres chromium
+test: $(STAMP) postgres chromium dovecot
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks; QUICK=1 is the small smoke CI may run.

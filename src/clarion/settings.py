@@ -37,6 +37,30 @@ class SmtpSettings(BaseModel):
     rate_per_second: float = 50.0
 
 
+class FeedbackSettings(BaseModel):
+    """Bounces and complaints: when soft bounces suppress, and the providers' webhook keys."""
+
+    soft_bounce_limit: int = Field(default=3, ge=1, description="soft bounces that suppress")
+    soft_bounce_window_days: int = Field(default=14, ge=1, description="over this many days")
+    webhook_max_age_seconds: int = Field(
+        default=300, ge=1, description="signed webhooks older than this are refused as replays"
+    )
+    mailgun_signing_key: SecretStr | None = None  # Mailgun's "HTTP webhook signing key"
+    sendgrid_public_key: str | None = None  # SendGrid's base64 ECDSA verification key
+    ses_topic_arns: list[str] = Field(
+        default_factory=list, description="SNS topics whose SES notifications are accepted"
+    )
+
+
+class WebhookChannelSettings(BaseModel):
+    """A channel (SMS, push, chat) reached through a provider's webhook: where and with what key."""
+
+    url: str
+    secret: SecretStr
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+
+
 class Secrets(BaseModel):
     """Keys generated at ``clarion init`` and kept in the data directory with mode 0600."""
 
@@ -63,6 +87,10 @@ class Settings(BaseSettings):
         default=None, description="Event store URL; default: DuckDB file in the data directory"
     )
     smtp: SmtpSettings = SmtpSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
+    webhook_channels: dict[str, WebhookChannelSettings] = Field(
+        default_factory=dict, description="channel name -> its provider webhook"
+    )
     public_url: str = "http://127.0.0.1:8000"
     default_currency: str = "EUR"
 

@@ -14,11 +14,13 @@ from clarion.api import (
     contacts,
     content,
     experiments,
+    feedback,
     metrics,
     personas,
     segments,
     snippet,
     tracking,
+    unsubscribe,
 )
 from clarion.api.deps import WriteKeyCache
 from clarion.api.errors import install_error_handlers
@@ -78,6 +80,8 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(snippet.router)
     app.include_router(content.router)
     app.include_router(experiments.router)
+    app.include_router(unsubscribe.router)
+    app.include_router(feedback.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -21,6 +21,7 @@ from clarion.cli.common import cli_actor, cli_settings, with_instance
 from clarion.cli.contacts import contacts_app
 from clarion.cli.content import content_app
 from clarion.cli.experiments import experiment_app
+from clarion.cli.feedback import feedback_app
 from clarion.cli.metrics import metrics_command
 from clarion.cli.output import (
     campaign_json,
@@ -57,6 +58,7 @@ app.add_typer(persona_app, name="persona", no_args_is_help=True)
 app.add_typer(content_app, name="content", no_args_is_help=True)
 app.command("metrics")(metrics_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]

@@ -1,0 +1,1 @@
+"""Delivery feedback: bounces and complaints from reports, mailboxes and provider webhooks."""
