@@ -6,10 +6,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from clarion.audiences.contracts import ConsentEvent, ConsentState
 from clarion.audiences.tables import consent_events
+from clarion.stores.app.bulk import insert_many
 
 CHUNK: Final = 900  # ids per IN (...) list: far below SQLite's and PostgreSQL's limits
 
@@ -39,8 +40,7 @@ def to_event(row: Any) -> ConsentEvent:
 
 def append(conn: Connection, entries: list[dict[str, Any]]) -> None:
     """Add ledger entries (dicts of ``consent_events`` columns, ``id`` left out)."""
-    if entries:
-        conn.execute(insert(consent_events), entries)
+    insert_many(conn, consent_events, entries)
 
 
 def current_states(

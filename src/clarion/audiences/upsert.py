@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from clarion.audiences import consent, mirroring, suppression
 from clarion.audiences.consent import Pair, chunks
@@ -16,6 +16,7 @@ from clarion.audiences.records import ContactRecord
 from clarion.audiences.tables import contacts
 from clarion.core.errors import NotFound
 from clarion.core.ids import IdSource
+from clarion.stores.app.bulk import insert_many
 
 Action = Literal["created", "updated", "unchanged", "merged"]
 STORED: Final = (*CONTACT_FIELDS, "email_hash")  # the columns a record can set
@@ -172,8 +173,7 @@ def upsert_batch(
         )
     if updates:  # before inserts: an update may free an address a new contact takes
         conn.execute(_UPDATE, updates)
-    if inserts:
-        conn.execute(insert(contacts), inserts)
+    insert_many(conn, contacts, inserts)
     consent.append(conn, entries)
     outcome.consents = len(entries)
     outcome.touched = list(written)

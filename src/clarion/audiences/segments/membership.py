@@ -83,6 +83,7 @@ def refresh_segment(
     found = segment_contacts(events, workspace_id, segment.rule, now=now, context=context)
     found = found.select(found.contact_id)
     current = _members_at(events, workspace_id, segment.id, now).select("contact_id")
+    before = int(current.count().to_pyarrow().as_py())
     entered = _ids(found.anti_join(current, "contact_id"))
     exited = _ids(current.anti_join(found, "contact_id"))
     rows: list[dict[str, Any]] = [
@@ -101,8 +102,8 @@ def refresh_segment(
         events.append(_TABLE, rows)
     with store.transaction() as conn:
         mark_refreshed(conn, segment.id, now)
-    count = int(found.count().to_pyarrow().as_py())
-    return Refresh(segment.key, segment.version, now, len(entered), len(exited), count)
+    members = before + len(entered) - len(exited)  # not a second evaluation of the segment
+    return Refresh(segment.key, segment.version, now, len(entered), len(exited), members)
 
 
 def _ids(table: ir.Table) -> list[str]:
