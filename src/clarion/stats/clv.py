@@ -30,13 +30,6 @@ class Fit:
     converged: bool
 
 
-def _compress(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
-    """Distinct rows and how often each occurs: the likelihood only needs each once, weighted."""
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
-
-
 def _hessian(f: Callable[[FloatArray], float], at: FloatArray, step: float = 1e-4) -> FloatArray:
     size = at.size
     h = np.zeros((size, size))
@@ -54,7 +47,8 @@ def _fit(
     negative_ll: Callable[[FloatArray], float], names: tuple[str, ...], start: FloatArray, n: int
 ) -> Fit:
     """Minimise over log-parameters (keeps them positive); errors by the delta method."""
-    result = minimize(negative_ll, start, method="L-BFGS-B")
+    # Tighter than scipy's default ftol: parameters should agree to well below 1e-3.
+    result = minimize(negative_ll, start, method="L-BFGS-B", options={"ftol": 1e-13, "gtol": 1e-8})
     log_params = np.asarray(result.x, dtype=np.float64)
     params = np.exp(log_params)
     try:
@@ -71,37 +65,61 @@ def _fit(
     )
 
 
-def _bgnbd_ll(params: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray) -> FloatArray:
+@dataclass(frozen=True)
+class _History:
+    """Customers' (x, t_x, T), with the distinct purchase counts found once."""
+
+    x: FloatArray
+    t_x: FloatArray
+    age: FloatArray
+    counts: FloatArray  # distinct values of x
+    where: npt.NDArray[np.intp]  # x == counts[where]
+    ages: FloatArray  # distinct values of T (often one per cohort)
+    age_where: npt.NDArray[np.intp]
+    buyers: npt.NDArray[np.intp]  # rows with x > 0
+
+    @classmethod
+    def of(cls, x: FloatArray, t_x: FloatArray, age: FloatArray) -> _History:
+        counts, where = np.unique(x, return_inverse=True)
+        ages, age_where = np.unique(age, return_inverse=True)
+        return cls(x, t_x, age, counts, where, ages, age_where, np.flatnonzero(x > 0))
+
+
+def _bgnbd_ll(params: FloatArray, history: _History, unit: float = 1.0) -> FloatArray:
     r, alpha, a, b = params
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + big_t)
+    x, t_x = history.x, history.t_x / unit
+    # Terms in x alone are computed once per distinct purchase count (a handful of values).
+    counts, where = history.counts, history.where
+    a1 = (gammaln(r + counts) - gammaln(r) + r * np.log(alpha))[where]
+    a2 = (betaln(a, b + counts) - betaln(a, b))[where]
     with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(
-            x > 0,
-            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-            -np.inf,
-        )
-    return np.asarray(a1 + a2 + np.logaddexp(a3, a4), dtype=np.float64)
+        ratio = np.log(a) - np.log(np.maximum(b + counts - 1, 1e-300))
+    a3 = -(r + x) * np.log(alpha + history.ages / unit)[history.age_where]
+    ll = a1 + a2 + a3
+    # Repeat buyers may also have dropped out after their last purchase: add that branch.
+    buyers = history.buyers
+    a4 = ratio[where[buyers]] - (r + x[buyers]) * np.log(alpha + t_x[buyers])
+    ll[buyers] = (a1 + a2)[buyers] + np.logaddexp(a3[buyers], a4)
+    return np.asarray(ll, dtype=np.float64)
 
 
 def fit_bgnbd(frequency: npt.ArrayLike, recency: npt.ArrayLike, age: npt.ArrayLike) -> Fit:
     """Fit BG/NBD (r, alpha, a, b) by maximum likelihood."""
     x, t_x, age_ = as_floats(frequency), as_floats(recency), as_floats(age)
-    (ux, ut, ua), weights = _compress(x, t_x, age_)
+    history = _History.of(x, t_x, age_)
     # Fit in units where the mean age is 1 (days or weeks alike), then scale alpha back.
     scale = float(np.mean(age_)) or 1.0
 
     def negative(log_params: FloatArray) -> float:
-        ll = _bgnbd_ll(np.exp(log_params), ux, ut / scale, ua / scale)
-        return -float(np.sum(weights * ll)) if np.all(np.isfinite(ll)) else 1e300
+        ll = _bgnbd_ll(np.exp(log_params), history, scale)
+        return -float(np.sum(ll)) if np.all(np.isfinite(ll)) else 1e300
 
     fit = _fit(negative, ("r", "alpha", "a", "b"), np.zeros(4), int(x.size))
     params, errors = dict(fit.params), dict(fit.std_errors)
     params["alpha"] *= scale
     errors["alpha"] *= scale
     values = np.array([params[k] for k in ("r", "alpha", "a", "b")])
-    log_likelihood = float(np.sum(weights * _bgnbd_ll(values, ux, ut, ua)))
+    log_likelihood = float(np.sum(_bgnbd_ll(values, history)))
     return Fit(params, errors, log_likelihood, fit.customers, fit.converged)
 
 
@@ -137,16 +155,33 @@ def bgnbd_expected_purchases(
     return np.asarray(first * second * bgnbd_alive(params, x, recency, big_t), dtype=np.float64)
 
 
-def _gamma_gamma_ll(params: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
+@dataclass(frozen=True)
+class _Spend:
+    """Repeat buyers' (x, m) with log m and the distinct purchase counts found once."""
+
+    x: FloatArray
+    m: FloatArray
+    log_m: FloatArray
+    counts: FloatArray
+    where: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, x: FloatArray, m: FloatArray) -> _Spend:
+        counts, where = np.unique(x, return_inverse=True)
+        return cls(x, m, np.log(m), counts, where)
+
+
+def _gamma_gamma_ll(params: FloatArray, spend: _Spend, unit: float = 1.0) -> FloatArray:
     p, q, v = params
+    k = spend.counts
+    per_count = gammaln(p * k + q) - gammaln(p * k) - gammaln(q) + p * k * np.log(k)
+    px = p * spend.x
+    log_m = spend.log_m - np.log(unit)
     return np.asarray(
-        gammaln(p * x + q)
-        - gammaln(p * x)
-        - gammaln(q)
+        per_count[spend.where]
         + q * np.log(v)
-        + (p * x - 1) * np.log(m)
-        + p * x * np.log(x)
-        - (p * x + q) * np.log(x * m + v),
+        + (px - 1) * log_m
+        - (px + q) * np.log(spend.x * spend.m / unit + v),
         dtype=np.float64,
     )
 
@@ -155,19 +190,19 @@ def fit_gamma_gamma(frequency: npt.ArrayLike, monetary: npt.ArrayLike) -> Fit:
     """Fit Gamma-Gamma (p, q, v) on customers with at least one repeat purchase."""
     x, m = as_floats(frequency), as_floats(monetary)
     keep = (x > 0) & (m > 0)
-    (ux, um), weights = _compress(x[keep], m[keep])
+    spend = _Spend.of(x[keep], m[keep])
     scale = float(np.mean(m[keep])) if keep.any() else 1.0  # fit in units of the mean value
 
     def negative(log_params: FloatArray) -> float:
-        ll = _gamma_gamma_ll(np.exp(log_params), ux, um / scale)
-        return -float(np.sum(weights * ll)) if np.all(np.isfinite(ll)) else 1e300
+        ll = _gamma_gamma_ll(np.exp(log_params), spend, scale)
+        return -float(np.sum(ll)) if np.all(np.isfinite(ll)) else 1e300
 
     fit = _fit(negative, ("p", "q", "v"), np.zeros(3), int(keep.sum()))
     params, errors = dict(fit.params), dict(fit.std_errors)
     params["v"] *= scale
     errors["v"] *= scale
     values = np.array([params[k] for k in ("p", "q", "v")])
-    log_likelihood = float(np.sum(weights * _gamma_gamma_ll(values, ux, um)))
+    log_likelihood = float(np.sum(_gamma_gamma_ll(values, spend)))
     return Fit(params, errors, log_likelihood, fit.customers, fit.converged)
 
 
