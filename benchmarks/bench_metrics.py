@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -14,10 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchmarks.harness import Record
 from clarion.analytics.funnels import FunnelStep, funnel_expression
 from clarion.analytics.queries import metric_rows
 from clarion.analytics.scope import scoped
+from clarion.stats.clv import fit_bgnbd, fit_gamma_gamma
 from clarion.stores.events import EventStore
 
 NAME = "metrics"
@@ -287,6 +291,132 @@ def child(path: str) -> dict[str, Any]:
         }
 
 
+PEER_VENV = ROOT / ".venv" / "peers" / "lifetimes"  # lifetimes pins pandas<3: a venv of its own
+PEER_SCRIPT = """
+import json, sys, time
+import pandas as pd
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+d = pd.read_csv(sys.argv[1])
+started = time.perf_counter()
+bg = BetaGeoFitter(penalizer_coef=0.0).fit(d["x"], d["t_x"], d["T"])
+bg_seconds = time.perf_counter() - started
+repeat = d[d["x"] > 0]
+started = time.perf_counter()
+gg = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["x"], repeat["m"])
+gg_seconds = time.perf_counter() - started
+print(json.dumps({"bgnbd": dict(bg.params_), "gamma_gamma": dict(gg.params_),
+                  "bgnbd_seconds": bg_seconds, "gamma_gamma_seconds": gg_seconds}))
+"""
+
+
+def simulate_customers(customers: int, seed: int) -> dict[str, np.ndarray]:
+    """BG/NBD and Gamma-Gamma's story with known parameters: r=0.5, α=5, a=0.8, b=3 (weeks),
+    spend per purchase Gamma(p=6, ν) with ν ~ Gamma(q=4, γ=15)."""
+    rng = np.random.default_rng(seed)
+    rates = rng.gamma(0.5, 1 / 5.0, customers)
+    dropouts = rng.beta(0.8, 3.0, customers)
+    scales = rng.gamma(4.0, 1 / 15.0, customers)
+    x, t_x, total = np.zeros(customers), np.zeros(customers), np.zeros(customers)
+    for i in range(customers):
+        at = rng.exponential(1 / rates[i])
+        while at <= 52.0:
+            x[i] += 1
+            t_x[i] = at
+            total[i] += rng.gamma(6.0, 1 / scales[i])
+            if rng.random() < dropouts[i]:
+                break
+            at += rng.exponential(1 / rates[i])
+    m = np.divide(total, x, out=np.zeros_like(total), where=x > 0)
+    return {"x": x, "t_x": np.round(t_x, 2), "T": np.full(customers, 52.0), "m": np.round(m, 2)}
+
+
+def _peer_python(create: bool) -> Path | None:
+    python = PEER_VENV / "bin" / "python"
+    if python.exists() or not create:
+        return python if python.exists() else None
+    made = subprocess.run(
+        f"{sys.executable} -m venv {PEER_VENV} && {PEER_VENV}/bin/pip install -q "
+        "'lifetimes==0.11.3' 'pandas<3'",
+        shell=True,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    return python if made.returncode == 0 and python.exists() else None
+
+
+def clv_records(quick: bool) -> list[Record]:
+    """BG/NBD + Gamma-Gamma on simulated customers, beside `lifetimes` when it can be had."""
+    customers = 5_000 if quick else 100_000
+    data = simulate_customers(customers, seed=6)
+    started = time.perf_counter()
+    bgnbd = fit_bgnbd(data["x"], data["t_x"], data["T"])
+    gamma_gamma = fit_gamma_gamma(data["x"], data["m"])
+    ours = time.perf_counter() - started
+    shown = ", ".join(f"{k}={v:.3f}" for k, v in {**bgnbd.params, **gamma_gamma.params}.items())
+    records = [
+        Record(NAME, f"BG/NBD + Gamma-Gamma fit, {customers:,} customers: {shown}", ours, "s")
+    ]
+    python = _peer_python(create=not quick and not os.environ.get("CLARION_BENCH_OFFLINE"))
+    if python is None:
+        print("bench_metrics: lifetimes 0.11.3 is not installed (quick run or offline): no peer")
+        return records
+    with tempfile.TemporaryDirectory(prefix="clarion-bench-") as directory:
+        path = Path(directory) / "customers.csv"
+        np.savetxt(
+            path,
+            np.column_stack([data[k] for k in ("x", "t_x", "T", "m")]),
+            delimiter=",",
+            header="x,t_x,T,m",
+            comments="",
+            fmt="%.6g",
+        )
+        finished = subprocess.run(
+            [str(python), "-c", PEER_SCRIPT, str(path)],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    if finished.returncode != 0:
+        raise RuntimeError(f"lifetimes failed:\n{finished.stderr[-3000:]}")
+    peer = json.loads(finished.stdout)
+    theirs = peer["bgnbd_seconds"] + peer["gamma_gamma_seconds"]
+    peer_params = {
+        **peer["bgnbd"],
+        **{
+            "p": peer["gamma_gamma"]["p"],
+            "q": peer["gamma_gamma"]["q"],
+            "v": peer["gamma_gamma"]["v"],
+        },
+    }
+    mine = {**bgnbd.params, **gamma_gamma.params}
+    worst = max(abs(mine[k] - peer_params[k]) for k in mine)
+    same = worst < 5e-4  # agree to 3 decimals: within half a unit of the third
+    peer_shown = ", ".join(f"{k}={v:.3f}" for k, v in peer_params.items())
+    records += [
+        Record(
+            NAME,
+            f"BG/NBD + Gamma-Gamma fit, {customers:,} customers, time",
+            ours,
+            "s",
+            reference="lifetimes 0.11.3 on the same customers, same machine",
+            ratio=ours / theirs,
+            target="faster than lifetimes",
+            met=ours < theirs,
+        ),
+        Record(NAME, f"lifetimes 0.11.3 fit: {peer_shown}", theirs, "s"),
+        Record(
+            NAME,
+            "largest parameter difference from lifetimes",
+            worst,
+            "abs",
+            target="same parameters to 3 decimals",
+            met=same,
+        ),
+    ]
+    return records
+
+
 def run(quick: bool) -> list[Record]:
     events = 300_000 if quick else 50_000_000
     judged = " (judged at full size)" if quick else ""
@@ -308,6 +438,7 @@ def run(quick: bool) -> list[Record]:
     if finished.returncode != 0:
         raise RuntimeError(f"the measuring process failed:\n{finished.stderr[-4000:]}")
     result = json.loads(finished.stdout)
+    clv = clv_records(quick)
     ours, hand = result["clarion_seconds"], result["hand_seconds"]
     ratio = ours / hand
     table = f"KPI table ({len(KPIS)} metrics) by channel × variant × day, {events:,} events"
@@ -359,6 +490,7 @@ def run(quick: bool) -> list[Record]:
             result["rss_peak_mb"],
             "MB",
         ),
+        *clv,
     ]
 
 

@@ -187,7 +187,7 @@ NOT_DEFINED: Final[dict[str, str]] = {
     "pipeline_growth": "needs opportunities and their value, which Clarion does not store yet",
     "win_rate": "needs closed opportunities, which Clarion does not store yet",
     "revenue_per_contact": "needs revenue joined to reached contacts (next step)",
-    "clv": "needs the BG/NBD and Gamma-Gamma models (next step)",
+    "clv": "a fitted model, not a sum over units: see analytics.service.customer_value",
     "csat": "needs survey responses, which no collector writes yet",
 }
 

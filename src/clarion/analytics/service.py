@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from clarion.analytics import attribution, cohorts, funnels, paths
+from clarion.analytics import attribution, cohorts, funnels, paths, value
 from clarion.analytics.attribution import Attribution
 from clarion.analytics.cohorts import Cohort
 from clarion.analytics.contracts import CampaignMetrics, MetricRow
@@ -15,6 +15,7 @@ from clarion.analytics.pacing import check_target, elapsed_share
 from clarion.analytics.paths import Label, PathCount
 from clarion.analytics.queries import check_request, metric_rows
 from clarion.analytics.scope import scoped
+from clarion.analytics.value import CustomerValue
 from clarion.campaigns import service as campaigns
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
@@ -178,4 +179,23 @@ def attribute(
         half_life=half_life,
         since=since,
         until=until,
+    )
+
+
+def customer_value(
+    events: EventStore,
+    workspace_id: str,
+    *,
+    now: datetime,
+    period: timedelta = timedelta(days=7),
+    horizon_periods: int = 52,
+    discount_rate: float = 0.0,
+) -> CustomerValue:
+    """Customer lifetime value: BG/NBD and Gamma-Gamma fitted on the workspace's conversions."""
+    return value.customer_value(
+        scoped(events, workspace_id),
+        now=now,
+        period=period,
+        horizon_periods=horizon_periods,
+        discount_rate=discount_rate,
     )
