@@ -12,6 +12,7 @@ from sqlalchemy import text
 from clarion.auth import tables as auth_tables
 from clarion.campaigns import tables as campaign_tables
 from clarion.core.errors import NotInitialised
+from clarion.delivery import tables as delivery_tables
 from clarion.stores.app import AppStore, metadata, open_app_store
 from clarion.stores.app.migrate import current_revision, head_revision, require_current
 from clarion.tracking import tables as tracking_tables
@@ -20,6 +21,7 @@ SLICE_TABLES = (
     auth_tables,
     campaign_tables,
     tracking_tables,
+    delivery_tables,
 )  # every slice that owns app-store tables
 
 
