@@ -16,7 +16,6 @@ from typing import Any
 
 import dkim
 import pytest
-from delivery_world import DOCS, OFFER, GreetingRenderer, add_contacts, email_campaign, smtp_for
 from sqlalchemy import select
 
 from clarion.audiences import service as audiences
@@ -32,6 +31,8 @@ from clarion.instance import Instance
 from clarion.settings import SmtpSettings
 from clarion.tracking import service as tracking
 from clarion.tracking.tokens import verify
+
+from delivery_world import DOCS, OFFER, GreetingRenderer, add_contacts, email_campaign, smtp_for
 
 PUBLIC = "https://go.example.com"
 
