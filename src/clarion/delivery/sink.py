@@ -9,6 +9,7 @@ with ``reject`` are refused with 550, with ``later`` with 451 (to test failure h
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import re
@@ -88,6 +89,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--record", type=Path, required=True, help="file of accepted ids")
     args = parser.parse_args()
+    with contextlib.suppress(ImportError):  # uvloop (a dependency off Windows) is faster
+        import uvloop  # noqa: PLC0415
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     controller = start_sink(RecordingHandler(record=args.record), port=args.port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
