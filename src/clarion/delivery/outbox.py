@@ -250,6 +250,14 @@ def record(store: AppStore, outcomes: Sequence[Outcome], *, now: datetime) -> No
     """Store what became of each row (one transaction for the whole group)."""
     if not outcomes:
         return
+    with store.transaction() as conn:
+        record_in(conn, outcomes, now=now)
+
+
+def record_in(conn: Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    """``record`` inside a transaction the caller holds."""
+    if not outcomes:
+        return
     statement = (
         update(_out)
         .where(_out.c.id == bindparam("b_id"))
@@ -262,19 +270,18 @@ def record(store: AppStore, outcomes: Sequence[Outcome], *, now: datetime) -> No
             lease_until=None,
         )
     )
-    with store.transaction() as conn:
-        conn.execute(
-            statement,
-            [
-                {
-                    "b_id": o.id,
-                    "b_state": o.state,
-                    "b_provider": o.provider_id,
-                    "b_detail": (o.detail or "")[:2000] or None,
-                }
-                for o in outcomes
-            ],
-        )
+    conn.execute(
+        statement,
+        [
+            {
+                "b_id": o.id,
+                "b_state": o.state,
+                "b_provider": o.provider_id,
+                "b_detail": (o.detail or "")[:2000] or None,
+            }
+            for o in outcomes
+        ],
+    )
 
 
 def recover(store: AppStore, *, now: datetime, everything: bool = False) -> tuple[int, int]:

@@ -29,25 +29,7 @@ _FIELDS = (
 )
 
 
-def load_contacts(
-    store: AppStore, workspace_id: str, contact_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """The unmasked fields and attributes of these contacts, by id (what a renderer reads)."""
-    columns = [contacts.c[name] for name in _FIELDS]
-    found: dict[str, dict[str, Any]] = {}
-    with store.reading() as conn:
-        for start in range(0, len(contact_ids), 900):
-            part = list(contact_ids[start : start + 900])
-            for row in conn.execute(
-                select(*columns).where(
-                    contacts.c.workspace_id == workspace_id, contacts.c.id.in_(part)
-                )
-            ):
-                found[row.id] = dict(row._mapping)
-    return found
-
-
-def refusals(
+def check_and_load(
     store: AppStore,
     workspace_id: str,
     contact_ids: Sequence[str],
@@ -55,20 +37,32 @@ def refusals(
     now: datetime,
     cap: int,
     cap_days: int,
-) -> dict[str, str]:
-    """Why each contact that must not get this email now must not: consent, suppression,
-    erasure, no address (``can_contact_many``), or the frequency cap across campaigns."""
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Why each contact that must not get this email now must not — consent, suppression,
+    erasure, no address (``can_contact_many``), the frequency cap across campaigns — and the
+    unmasked fields and attributes of the others, by id (what a renderer reads)."""
     decisions = audiences.can_contact_many(
         store, workspace_id, contact_ids, PURPOSE, CHANNEL, now=now
     )
     refused = {cid: f"{d.reason}: {d.detail}" for cid, d in decisions.items() if not d.allowed}
-    if cap:
-        allowed = [cid for cid in contact_ids if cid not in refused]
-        with store.reading() as conn:
+    allowed = [cid for cid in contact_ids if cid not in refused]
+    columns = [contacts.c[name] for name in _FIELDS]
+    found: dict[str, dict[str, Any]] = {}
+    with store.reading() as conn:
+        if cap and allowed:
             counts = outbox.sent_counts(
                 conn, workspace_id, allowed, since=now - timedelta(days=cap_days)
             )
-        for cid, count in counts.items():
-            if count >= cap:
-                refused[cid] = f"frequency_cap: {count} marketing emails in {cap_days} days"
-    return refused
+            for cid, count in counts.items():
+                if count >= cap:
+                    refused[cid] = f"frequency_cap: {count} marketing emails in {cap_days} days"
+            allowed = [cid for cid in allowed if cid not in refused]
+        for start in range(0, len(allowed), 900):
+            part = allowed[start : start + 900]
+            for row in conn.execute(
+                select(*columns).where(
+                    contacts.c.workspace_id == workspace_id, contacts.c.id.in_(part)
+                )
+            ):
+                found[row.id] = dict(row._mapping)
+    return refused, found

@@ -76,6 +76,7 @@ class SendWorker:
         self.config = config
         self.on_progress = on_progress
         self._composers: dict[str, Composer] = {}
+        self._sends: dict[str, Send] = {}
 
     def recover(self, *, everything: bool) -> tuple[int, int]:
         """Take back rows of dead workers; see ``outbox.recover``."""
@@ -114,38 +115,39 @@ class SendWorker:
     async def _batch(
         self, send_id: str, claimed: Sequence[Claimed], stop: asyncio.Event | None
     ) -> int:
+        """Hand the batch over group by group; the next group is prepared while the last one
+        is on the wire, so at most two groups are ever in `sending`."""
         handed = 0
         step = self.config.smtp.in_flight
+        on_wire: tuple[_Group, asyncio.Task[list[DeliveryResult]]] | None = None
         for start in range(0, len(claimed), step):
             group = claimed[start : start + step]
-            state = await asyncio.to_thread(self._state, send_id)
-            if state is SendState.CANCELLED:
-                rest = [
-                    Outcome(c.id, "cancelled", detail="send cancelled") for c in claimed[start:]
-                ]
-                await asyncio.to_thread(outbox.record, self.store, rest, now=self.clock.now())
-                break
             if stop is not None and stop.is_set():
                 await asyncio.to_thread(self._release, [c.id for c in claimed[start:]])
                 break
             prepared = await asyncio.to_thread(self._prepare, send_id, group)
-            results = (
-                await self.messenger.send_batch(prepared.outgoing) if prepared.outgoing else []
-            )
-            await asyncio.to_thread(self._record, prepared, results)
+            sending = asyncio.create_task(self._hand_over(prepared))
+            if on_wire is not None:
+                await self._settle(send_id, *on_wire)
+            on_wire = (prepared, sending)
             handed += len(prepared.outgoing)
-            self._notify(send_id)
+        if on_wire is not None:
+            await self._settle(send_id, *on_wire)
         return handed
+
+    async def _hand_over(self, group: _Group) -> list[DeliveryResult]:
+        return await self.messenger.send_batch(group.outgoing) if group.outgoing else []
+
+    async def _settle(
+        self, send_id: str, group: _Group, sending: asyncio.Task[list[DeliveryResult]]
+    ) -> None:
+        results = await sending
+        await asyncio.to_thread(self._record, group, results)
+        self._notify(send_id)
 
     def _notify(self, send_id: str) -> None:
         if self.on_progress is not None:
             self.on_progress(send_id)
-
-    def _state(self, send_id: str) -> SendState:
-        with self.store.reading() as conn:
-            return SendState(
-                conn.execute(select(sends.c.state).where(sends.c.id == send_id)).scalar_one()
-            )
 
     def _composer(self, send: Send) -> Composer:
         composer = self._composers.get(send.id)
@@ -176,7 +178,7 @@ class SendWorker:
         now = self.clock.now()
         smtp = self.config.smtp
         ids = [c.contact_id for c in claimed]
-        refused = recipients.refusals(
+        refused, people = recipients.check_and_load(
             self.store,
             send.workspace_id,
             ids,
@@ -184,7 +186,6 @@ class SendWorker:
             cap=smtp.frequency_cap,
             cap_days=smtp.frequency_cap_days,
         )
-        people = recipients.load_contacts(self.store, send.workspace_id, ids)
         composer = self._composer(send)
         group = _Group([], [], [], {})
         for row in claimed:
@@ -205,18 +206,29 @@ class SendWorker:
             group.tracked.append(tracked)
             group.attempts[row.id] = row.attempts + 1
         with self.store.transaction() as conn:
-            _register(conn, group.tracked)
-            outbox.mark_sending(conn, [m.message_id for m in group.outgoing], now=now)
-        if group.skipped:
-            outbox.record(self.store, group.skipped, now=now)
+            state = conn.execute(select(sends.c.state).where(sends.c.id == send_id)).scalar_one()
+            if state == SendState.CANCELLED.value:  # cancelled meanwhile: nothing goes out
+                group.skipped = [
+                    Outcome(c.id, "cancelled", detail="send cancelled") for c in claimed
+                ]
+                group.outgoing, group.tracked = [], []
+            else:
+                _register(conn, group.tracked)
+                outbox.mark_sending(conn, [m.message_id for m in group.outgoing], now=now)
+            outbox.record_in(conn, group.skipped, now=now)
         return group
 
     def _send(self, send_id: str) -> Send:
+        known = self._sends.get(send_id)
+        if known is not None:
+            return known
         with self.store.reading() as conn:
             workspace_id = conn.execute(
                 select(sends.c.workspace_id).where(sends.c.id == send_id)
             ).scalar_one()
-        return outbox.get_send(self.store, workspace_id, send_id)
+        send = outbox.get_send(self.store, workspace_id, send_id)
+        self._sends[send_id] = send  # what is read from it (options, ids) never changes
+        return send
 
     def _record(self, group: _Group, results: Sequence[DeliveryResult]) -> None:
         """Store each result as soon as the group is answered (the in-doubt window closes)."""
