@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from clarion.auth import tables as auth_tables
 from clarion.campaigns import tables as campaign_tables
+from clarion.content import tables as content_tables
 from clarion.core.errors import NotInitialised
 from clarion.delivery import tables as delivery_tables
 from clarion.stores.app import AppStore, metadata, open_app_store
@@ -20,6 +21,7 @@ from clarion.tracking import tables as tracking_tables
 SLICE_TABLES = (
     auth_tables,
     campaign_tables,
+    content_tables,
     tracking_tables,
     delivery_tables,
 )  # every slice that owns app-store tables

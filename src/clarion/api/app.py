@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from clarion import __version__
-from clarion.api import campaigns, contacts, segments, snippet, tracking
+from clarion.api import campaigns, contacts, content, segments, snippet, tracking
 from clarion.api.deps import WriteKeyCache
 from clarion.api.errors import install_error_handlers
 from clarion.api.fastpath import TrackingFastPath
@@ -64,6 +64,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(contacts.router)
     app.include_router(segments.router)
     app.include_router(snippet.router)
+    app.include_router(content.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -19,6 +19,7 @@ from clarion.campaigns.files import load_plan_file
 from clarion.campaigns.lifecycle import CampaignState
 from clarion.cli.common import cli_actor, cli_settings, with_instance
 from clarion.cli.contacts import contacts_app
+from clarion.cli.content import content_app
 from clarion.cli.output import (
     campaign_json,
     campaign_view,
@@ -49,6 +50,7 @@ app.add_typer(campaign_app, name="campaign", no_args_is_help=True)
 app.add_typer(spend_app, name="spend", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
 app.add_typer(segment_app, name="segment", no_args_is_help=True)
+app.add_typer(content_app, name="content", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]
