@@ -6,7 +6,7 @@ from alembic import op
 from clarion.stores.app.types import Json, UtcDateTime
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"  # chained after content (merged into this branch)
 branch_labels = None
 depends_on = None
 
