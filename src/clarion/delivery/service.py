@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from clarion.campaigns import service as campaigns
@@ -16,6 +17,7 @@ from clarion.delivery.contracts import Send, SendProgress, SendState, StartResul
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
 
+TemplateCheck = Callable[[str, str, int | None], object]
 SENDABLE: Final = (CampaignState.SCHEDULED, CampaignState.RUNNING)
 
 __all__ = [
@@ -56,11 +58,18 @@ def start_send(
     clock: Clock,
     ids: IdSource,
     actor: str,
+    check_template: TemplateCheck | None = None,
 ) -> StartResult:
     """Snapshot the step's audience into outbox rows and start sending; starting the same
-    step again returns its send unchanged (no contact ever gets a second row)."""
+    step again returns its send unchanged (no contact ever gets a second row).
+
+    ``check_template(workspace_id, template_key, version)`` raises when the step's template
+    cannot be rendered (content's ``email_renderer``): nothing is created then.
+    """
     campaign = campaigns.get_campaign(store, workspace_id, campaign_ref)
     index, chosen = _step(campaign.plan.email, step, campaign.key)
+    if check_template is not None:
+        check_template(workspace_id, chosen.template, chosen.template_version)
     if campaign.state not in SENDABLE:
         raise Conflict(
             f"campaign {campaign.key!r} is {campaign.state.value}: "

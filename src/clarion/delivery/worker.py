@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 
 from clarion.content.contracts import EmailRenderer, RenderFailed
 from clarion.core.clock import Clock
+from clarion.core.errors import ClarionError
 from clarion.delivery import eventlog, outbox, recipients
 from clarion.delivery.compose import Composer
 from clarion.delivery.contracts import Send, SendState
@@ -105,7 +106,14 @@ class SendWorker:
             )
             if not claimed:
                 break
-            handed += await self._batch(send_id, claimed, stop)
+            try:
+                handed += await self._batch(send_id, claimed, stop)
+            except ClarionError:
+                # The step cannot be sent as it is (its template is gone, say): pause the send
+                # with its rows back in the queue, and let the caller tell the operator.
+                await asyncio.to_thread(self._release, [c.id for c in claimed])
+                await asyncio.to_thread(self._pause, send_id)
+                raise
             await asyncio.to_thread(self.log, send_id)
         await asyncio.to_thread(self.log, send_id)
         await asyncio.to_thread(outbox.finish_if_done, self.store, send_id, now=self.clock.now())
@@ -262,6 +270,10 @@ class SendWorker:
     def _domain(self, group: _Group) -> str:
         composers = list(self._composers.values())
         return composers[0].envelope.domain if composers else "localhost"
+
+    def _pause(self, send_id: str) -> None:
+        send = self._send(send_id)
+        outbox.move(self.store, send.workspace_id, send_id, SendState.PAUSED, clock=self.clock)
 
     def _release(self, message_ids: Sequence[str]) -> None:
         with self.store.transaction() as conn:
