@@ -31,6 +31,7 @@ from clarion.cli.output import (
     state_text,
 )
 from clarion.cli.segments import segment_app
+from clarion.cli.send import send_command
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
 from clarion.core.errors import ClarionError
@@ -50,6 +51,7 @@ app.add_typer(campaign_app, name="campaign", no_args_is_help=True)
 app.add_typer(spend_app, name="spend", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
 app.add_typer(segment_app, name="segment", no_args_is_help=True)
+app.command("send")(send_command)
 app.add_typer(content_app, name="content", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
