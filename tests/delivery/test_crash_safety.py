@@ -55,7 +55,7 @@ def _worker(env: dict[str, str], send_id: str, port: int) -> subprocess.Popen[st
 
 @pytest.mark.parametrize(
     ("recipients", "kills"),
-    [(2_000, 5), pytest.param(20_000, 20, marks=pytest.mark.slow)],
+    [(2_000, 5), pytest.param(20_000, 20, marks=[pytest.mark.slow, pytest.mark.timeout(900)])],
 )
 def test_kill_9_at_random_points_misses_nobody(
     tmp_path: Path, sink_process: tuple[int, Path], recipients: int, kills: int
