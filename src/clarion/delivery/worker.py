@@ -53,6 +53,7 @@ class _Group:
     tracked: list[TrackedMessage]
     skipped: list[Outcome]
     attempts: dict[str, int]
+    domain: str = "localhost"  # the sending domain: the Message-ID's right-hand side
 
 
 class SendWorker:
@@ -195,7 +196,7 @@ class SendWorker:
             cap_days=smtp.frequency_cap_days,
         )
         composer = self._composer(send)
-        group = _Group([], [], [], {})
+        group = _Group([], [], [], {}, composer.envelope.domain)
         for row in claimed:
             reason = refused.get(row.contact_id)
             contact = people.get(row.contact_id)
@@ -240,7 +241,7 @@ class SendWorker:
 
     def _record(self, group: _Group, results: Sequence[DeliveryResult]) -> None:
         """Store each result as soon as the group is answered (the in-doubt window closes)."""
-        domain = self._domain(group)
+        domain = group.domain
         done: list[Outcome] = []
         retry: list[str] = []
         for result in results:
@@ -266,10 +267,6 @@ class SendWorker:
                         in_doubt=outbox_messages.c.in_doubt + 1,
                     )
                 )
-
-    def _domain(self, group: _Group) -> str:
-        composers = list(self._composers.values())
-        return composers[0].envelope.domain if composers else "localhost"
 
     def _pause(self, send_id: str) -> None:
         send = self._send(send_id)
