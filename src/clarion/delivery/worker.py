@@ -95,27 +95,35 @@ class SendWorker:
         """Send until nothing is left to claim (done, paused, cancelled, not yet due or stopped)."""
         handed = 0
         cfg = self.config.smtp
-        while stop is None or not stop.is_set():
-            claimed = await asyncio.to_thread(
-                outbox.claim,
-                self.store,
-                send_id,
-                worker=self.config.worker_id,
-                limit=cfg.batch_size,
-                lease=self.config.lease,
-                now=self.clock.now(),
-            )
-            if not claimed:
-                break
-            try:
-                handed += await self._batch(send_id, claimed, stop)
-            except ClarionError:
-                # The step cannot be sent as it is (its template is gone, say): pause the send
-                # with its rows back in the queue, and let the caller tell the operator.
-                await asyncio.to_thread(self._release, [c.id for c in claimed])
-                await asyncio.to_thread(self._pause, send_id)
-                raise
-            await asyncio.to_thread(self.log, send_id)
+        # The last batch's rows go to the event store while the next batch is sent.
+        logging: asyncio.Task[int] | None = None
+        try:
+            while stop is None or not stop.is_set():
+                claimed = await asyncio.to_thread(
+                    outbox.claim,
+                    self.store,
+                    send_id,
+                    worker=self.config.worker_id,
+                    limit=cfg.batch_size,
+                    lease=self.config.lease,
+                    now=self.clock.now(),
+                )
+                if not claimed:
+                    break
+                try:
+                    handed += await self._batch(send_id, claimed, stop)
+                except ClarionError:
+                    # The step cannot be sent as it is (its template is gone, say): pause the
+                    # send with its rows back in the queue, and let the caller tell the operator.
+                    await asyncio.to_thread(self._release, [c.id for c in claimed])
+                    await asyncio.to_thread(self._pause, send_id)
+                    raise
+                if logging is not None:
+                    await logging
+                logging = asyncio.create_task(asyncio.to_thread(self.log, send_id))
+        finally:
+            if logging is not None:
+                await logging
         await asyncio.to_thread(self.log, send_id)
         await asyncio.to_thread(outbox.finish_if_done, self.store, send_id, now=self.clock.now())
         self._notify(send_id)
