@@ -33,8 +33,19 @@ class SmtpSettings(BaseModel):
     password: SecretStr | None = None
     starttls: bool = False
     from_address: str = "Clarion <campaigns@localhost>"
-    max_connections: int = 4
-    rate_per_second: float = 50.0
+    max_connections: int = Field(default=4, ge=1, le=64, description="persistent connections")
+    rate_per_second: float = Field(default=50.0, ge=0, description="0: no limit")
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    return_path: str | None = Field(default=None, description="MAIL FROM; default from_address")
+    sending_domain: str | None = Field(default=None, description="Message-ID domain")
+    unsubscribe_mailto: str | None = Field(default=None, description="List-Unsubscribe mailto")
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_key_file: Path | None = Field(default=None, description="PEM private key")
+    batch_size: int = Field(default=500, ge=1, le=5000, description="rows claimed at once")
+    in_flight: int = Field(default=32, ge=1, le=1000, description="rows in `sending` at once")
+    frequency_cap: int = Field(default=0, ge=0, description="max marketing emails; 0: no cap")
+    frequency_cap_days: int = Field(default=7, ge=1, le=365)
 
 
 class FeedbackSettings(BaseModel):

@@ -13,6 +13,7 @@ from clarion.auth import tables as auth_tables
 from clarion.campaigns import tables as campaign_tables
 from clarion.content import tables as content_tables
 from clarion.core.errors import NotInitialised
+from clarion.delivery import tables as delivery_tables
 from clarion.delivery.feedback import tables as feedback_tables
 from clarion.experiments import tables as experiment_tables
 from clarion.stores.app import AppStore, metadata, open_app_store
@@ -26,6 +27,7 @@ SLICE_TABLES = (
     experiment_tables,
     tracking_tables,
     feedback_tables,
+    delivery_tables,
 )  # every slice that owns app-store tables
 
 

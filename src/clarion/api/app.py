@@ -18,6 +18,7 @@ from clarion.api import (
     metrics,
     personas,
     segments,
+    sends,
     snippet,
     tracking,
     unsubscribe,
@@ -26,6 +27,7 @@ from clarion.api.deps import WriteKeyCache
 from clarion.api.errors import install_error_handlers
 from clarion.api.fastpath import TrackingFastPath
 from clarion.api.limits import BodyLimit
+from clarion.delivery.runner import SendRunner
 from clarion.instance import Instance
 from clarion.tracking.collector import Collector
 
@@ -37,14 +39,19 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        collector = None
+        collector = runner = None
         if instance.events is not None:  # this process owns the event store: it collects
             collector = Collector(instance.events)
             await collector.start()
+            runner = SendRunner(instance)  # ... and sends (the worker logs to the event store)
+            await runner.start()
         app.state.collector = collector
+        app.state.send_runner = runner
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             if collector is not None:
                 await collector.stop()  # everything acknowledged is committed before exit
             if close_on_shutdown:
@@ -78,6 +85,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(personas.router)
     app.include_router(metrics.router)
     app.include_router(snippet.router)
+    app.include_router(sends.router)
     app.include_router(content.router)
     app.include_router(experiments.router)
     app.include_router(unsubscribe.router)

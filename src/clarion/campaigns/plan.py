@@ -6,8 +6,9 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from email.utils import parseaddr
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from clarion.audiences.segments.rules import parse_rule
 from clarion.core.errors import FieldProblem, InvalidInput
 from clarion.core.metrics import METRICS, Unit
 from clarion.core.money import CURRENCY_DIGITS
@@ -122,6 +124,37 @@ class Brief(_Strict):
     channels: list[Slug] = Field(default_factory=list)
 
 
+def _header_safe(value: str) -> str:
+    # A line break in a header value would let a plan inject headers into every email.
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+HeaderText = Annotated[
+    str, StringConstraints(min_length=3, max_length=320), AfterValidator(_header_safe)
+]
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+
+
+class EmailStep(_Strict):
+    """One email the campaign sends: a template version to an audience, at a time."""
+
+    key: Slug
+    template: Slug = Field(description="template key in the content library")
+    template_version: int | None = Field(default=None, ge=1, description="None: the newest")
+    audience: ShortText | dict[str, Any] | None = Field(
+        default=None,
+        description="'all', 'segment:KEY' or an inline rule tree; None: the campaign's audience",
+    )
+    from_address: HeaderText | None = Field(default=None, description="None: settings.smtp")
+    reply_to: HeaderText | None = None
+    utm: dict[str, Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=dict, description="source, medium, campaign, term, content"
+    )
+    scheduled_at: datetime | None = Field(default=None, description="not sent before this")
+
+
 class CampaignPlan(_Strict):
     """Everything a marketer decides before launch; what a campaign file holds."""
 
@@ -139,6 +172,7 @@ class CampaignPlan(_Strict):
     # Segments ({key, name, rule, ...}) and personas, checked and saved by the audiences slice.
     segments: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
     personas: list[dict[str, Any]] = Field(default_factory=list, max_length=100)
+    email: list[EmailStep] = Field(default_factory=list)
 
     def canonical_hash(self) -> str:
         """A hash of the plan's content: equal plans hash equal, whatever their key order."""
@@ -239,6 +273,48 @@ def _hypothesis_problems(plan: CampaignPlan) -> list[FieldProblem]:
     return problems
 
 
+def _email_problems(plan: CampaignPlan) -> list[FieldProblem]:
+    problems, seen = [], set()
+    for i, step in enumerate(plan.email):
+        path = f"email[{i}]"
+        if step.key in seen:
+            problems.append(FieldProblem(f"{path}.key", f"duplicate step key {step.key!r}"))
+        seen.add(step.key)
+        for address_field in ("from_address", "reply_to"):
+            address = getattr(step, address_field)
+            if address is not None and "@" not in parseaddr(address)[1]:
+                problems.append(
+                    FieldProblem(f"{path}.{address_field}", f"not an email address: {address!r}")
+                )
+        for name in step.utm:
+            if name.removeprefix("utm_") not in UTM_KEYS:
+                problems.append(
+                    FieldProblem(
+                        f"{path}.utm.{name}", f"not a UTM parameter ({', '.join(UTM_KEYS)})"
+                    )
+                )
+        if step.scheduled_at is not None and step.scheduled_at.tzinfo is None:
+            problems.append(
+                FieldProblem(f"{path}.scheduled_at", "needs a time zone, e.g. 2027-03-02T09:00Z")
+            )
+        problems += _audience_problems(step.audience, f"{path}.audience")
+    return problems
+
+
+def _audience_problems(audience: str | dict[str, Any] | None, path: str) -> list[FieldProblem]:
+    if audience is None or audience == "all":
+        return []
+    if isinstance(audience, str):
+        if re.fullmatch(r"segment:[a-z0-9][a-z0-9_-]{0,63}", audience):
+            return []
+        return [FieldProblem(path, "expected 'all', 'segment:KEY' or an inline rule")]
+    try:
+        parse_rule(audience, root=path)
+    except InvalidInput as error:
+        return list(error.problems)
+    return []
+
+
 def plan_problems(plan: CampaignPlan) -> list[FieldProblem]:
     """Every rule the plan breaks, each with its field path; empty when the plan is sound."""
     problems = []
@@ -251,6 +327,7 @@ def plan_problems(plan: CampaignPlan) -> list[FieldProblem]:
     problems += _budget_problems(plan)
     problems += _kpi_problems(plan)
     problems += _hypothesis_problems(plan)
+    problems += _email_problems(plan)
     for i, channel in enumerate(plan.brief.channels):
         if plan.budget.split and channel not in plan.budget.split:
             problems.append(

@@ -35,6 +35,7 @@ from clarion.cli.output import (
 )
 from clarion.cli.personas import persona_app
 from clarion.cli.segments import segment_app
+from clarion.cli.send import send_command
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
 from clarion.core.errors import ClarionError
@@ -55,6 +56,7 @@ app.add_typer(spend_app, name="spend", no_args_is_help=True)
 app.add_typer(contacts_app, name="contacts", no_args_is_help=True)
 app.add_typer(segment_app, name="segment", no_args_is_help=True)
 app.add_typer(persona_app, name="persona", no_args_is_help=True)
+app.command("send")(send_command)
 app.add_typer(content_app, name="content", no_args_is_help=True)
 app.command("metrics")(metrics_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)

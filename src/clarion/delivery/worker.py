@@ -1,0 +1,332 @@
+"""The send worker: claim a batch, re-check, render, mark `sending`, hand over, record, log."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from sqlalchemy import insert, select, update
+
+from clarion.content.contracts import EmailRenderer, RenderFailed
+from clarion.core.clock import Clock
+from clarion.core.errors import ClarionError
+from clarion.delivery import eventlog, outbox, recipients
+from clarion.delivery.compose import Composer
+from clarion.delivery.contracts import Send, SendState
+from clarion.delivery.dkim import DkimKey
+from clarion.delivery.messenger import DeliveryResult, Messenger, Outgoing
+from clarion.delivery.mime import envelope_for
+from clarion.delivery.outbox import Claimed, Outcome
+from clarion.delivery.tables import outbox_messages, sends
+from clarion.settings import SmtpSettings
+from clarion.stores.app import AppStore
+from clarion.stores.events import EventStore
+from clarion.tracking.contracts import TrackedMessage
+from clarion.tracking.tables import tracked_messages
+
+MAX_ATTEMPTS: Final = 3  # a temporary refusal is retried on later batches, then it fails
+
+RendererFactory = Callable[[Send], EmailRenderer]  # the template of a send's step
+ProgressHook = Callable[[str], None]  # told the send id after every group
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs besides the stores: SMTP settings, keys, URLs, its own name."""
+
+    smtp: SmtpSettings
+    signing_key: bytes
+    public_url: str
+    worker_id: str
+    dkim: DkimKey | None = None
+    lease: timedelta = timedelta(minutes=5)
+
+
+@dataclass
+class _Group:
+    """A group of claimed rows on its way: the composed messages and the rows left out."""
+
+    outgoing: list[Outgoing]
+    tracked: list[TrackedMessage]
+    skipped: list[Outcome]
+    attempts: dict[str, int]
+    domain: str = "localhost"  # the sending domain: the Message-ID's right-hand side
+
+
+class SendWorker:
+    """Sends the outbox rows of running sends, ``in_flight`` at a time, crash-safely."""
+
+    def __init__(
+        self,
+        store: AppStore,
+        events: EventStore,
+        messenger: Messenger,
+        renderers: RendererFactory,
+        *,
+        clock: Clock,
+        config: WorkerConfig,
+        on_progress: ProgressHook | None = None,
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.messenger = messenger
+        self.renderers = renderers
+        self.clock = clock
+        self.config = config
+        self.on_progress = on_progress
+        self._composers: dict[str, Composer] = {}
+        self._sends: dict[str, Send] = {}
+
+    def recover(self, *, everything: bool) -> tuple[int, int]:
+        """Take back rows of dead workers; see ``outbox.recover``."""
+        return outbox.recover(self.store, now=self.clock.now(), everything=everything)
+
+    async def run_pending(self, stop: asyncio.Event | None = None) -> int:
+        """Work through every running send that is due; the number of rows handed over."""
+        handed = 0
+        for send in await asyncio.to_thread(outbox.list_sends, self.store, None, SendState.RUNNING):
+            handed += await self.run_send(send.id, stop)
+        return handed
+
+    async def run_send(self, send_id: str, stop: asyncio.Event | None = None) -> int:
+        """Send until nothing is left to claim (done, paused, cancelled, not yet due or stopped)."""
+        handed = 0
+        cfg = self.config.smtp
+        # The last batch's rows go to the event store while the next batch is sent.
+        logging: asyncio.Task[int] | None = None
+        try:
+            while stop is None or not stop.is_set():
+                claimed = await asyncio.to_thread(
+                    outbox.claim,
+                    self.store,
+                    send_id,
+                    worker=self.config.worker_id,
+                    limit=cfg.batch_size,
+                    lease=self.config.lease,
+                    now=self.clock.now(),
+                )
+                if not claimed:
+                    break
+                try:
+                    handed += await self._batch(send_id, claimed, stop)
+                except ClarionError:
+                    # The step cannot be sent as it is (its template is gone, say): pause the
+                    # send with its rows back in the queue, and let the caller tell the operator.
+                    await asyncio.to_thread(self._release, [c.id for c in claimed])
+                    await asyncio.to_thread(self._pause, send_id)
+                    raise
+                if logging is not None:
+                    await logging
+                logging = asyncio.create_task(asyncio.to_thread(self.log, send_id))
+        finally:
+            if logging is not None:
+                await logging
+        await asyncio.to_thread(self.log, send_id)
+        await asyncio.to_thread(outbox.finish_if_done, self.store, send_id, now=self.clock.now())
+        self._notify(send_id)
+        return handed
+
+    async def _batch(
+        self, send_id: str, claimed: Sequence[Claimed], stop: asyncio.Event | None
+    ) -> int:
+        """Hand the batch over group by group; the next group is prepared while the last one
+        is on the wire, so at most two groups are ever in `sending`."""
+        handed = 0
+        step = self.config.smtp.in_flight
+        on_wire: tuple[_Group, asyncio.Task[list[DeliveryResult]]] | None = None
+        for start in range(0, len(claimed), step):
+            group = claimed[start : start + step]
+            if stop is not None and stop.is_set():
+                await asyncio.to_thread(self._release, [c.id for c in claimed[start:]])
+                break
+            prepared = await asyncio.to_thread(self._prepare, send_id, group)
+            sending = asyncio.create_task(self._hand_over(prepared))
+            if on_wire is not None:
+                await self._settle(send_id, *on_wire)
+            on_wire = (prepared, sending)
+            handed += len(prepared.outgoing)
+        if on_wire is not None:
+            await self._settle(send_id, *on_wire)
+        return handed
+
+    async def _hand_over(self, group: _Group) -> list[DeliveryResult]:
+        return await self.messenger.send_batch(group.outgoing) if group.outgoing else []
+
+    async def _settle(
+        self, send_id: str, group: _Group, sending: asyncio.Task[list[DeliveryResult]]
+    ) -> None:
+        results = await sending
+        await asyncio.to_thread(self._record, group, results)
+        self._notify(send_id)
+
+    def _notify(self, send_id: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(send_id)
+
+    def _composer(self, send: Send) -> Composer:
+        composer = self._composers.get(send.id)
+        if composer is None:
+            options, smtp = send.options, self.config.smtp
+            envelope = envelope_for(
+                options.get("from_address") or smtp.from_address,
+                reply_to=options.get("reply_to"),
+                domain=smtp.sending_domain,
+                unsubscribe_mailto=smtp.unsubscribe_mailto,
+                dkim=self.config.dkim,
+            )
+            composer = Composer(
+                renderer=self.renderers(send),
+                envelope=envelope,
+                signing_key=self.config.signing_key,
+                public_url=self.config.public_url,
+                utm=options.get("utm") or {},
+                workspace_id=send.workspace_id,
+                campaign_id=send.campaign_id,
+            )
+            self._composers[send.id] = composer
+        return composer
+
+    def _prepare(self, send_id: str, claimed: Sequence[Claimed]) -> _Group:
+        """Re-check each recipient now, compose the allowed ones and mark them `sending`."""
+        send = self._send(send_id)
+        now = self.clock.now()
+        smtp = self.config.smtp
+        ids = [c.contact_id for c in claimed]
+        refused, people = recipients.check_and_load(
+            self.store,
+            send.workspace_id,
+            ids,
+            now=now,
+            cap=smtp.frequency_cap,
+            cap_days=smtp.frequency_cap_days,
+        )
+        composer = self._composer(send)
+        group = _Group([], [], [], {}, composer.envelope.domain)
+        for row in claimed:
+            reason = refused.get(row.contact_id)
+            contact = people.get(row.contact_id)
+            if reason is None and (contact is None or not contact.get("email")):
+                reason = "no_address: the contact has no email address"
+            if reason is not None:
+                group.skipped.append(Outcome(row.id, "skipped", detail=reason))
+                continue
+            assert contact is not None
+            try:
+                payload, tracked = composer.compose(row.id, contact, row.variant, now)
+            except RenderFailed as error:
+                group.skipped.append(Outcome(row.id, "failed", detail=f"render failed: {error}"))
+                continue
+            group.outgoing.append(Outgoing(row.id, str(contact["email"]), payload))
+            group.tracked.append(tracked)
+            group.attempts[row.id] = row.attempts + 1
+        with self.store.transaction() as conn:
+            state = conn.execute(select(sends.c.state).where(sends.c.id == send_id)).scalar_one()
+            if state == SendState.CANCELLED.value:  # cancelled meanwhile: nothing goes out
+                group.skipped = [
+                    Outcome(c.id, "cancelled", detail="send cancelled") for c in claimed
+                ]
+                group.outgoing, group.tracked = [], []
+            else:
+                _register(conn, group.tracked)
+                outbox.mark_sending(conn, [m.message_id for m in group.outgoing], now=now)
+            outbox.record_in(conn, group.skipped, now=now)
+        return group
+
+    def _send(self, send_id: str) -> Send:
+        known = self._sends.get(send_id)
+        if known is not None:
+            return known
+        with self.store.reading() as conn:
+            workspace_id = conn.execute(
+                select(sends.c.workspace_id).where(sends.c.id == send_id)
+            ).scalar_one()
+        send = outbox.get_send(self.store, workspace_id, send_id)
+        self._sends[send_id] = send  # what is read from it (options, ids) never changes
+        return send
+
+    def _record(self, group: _Group, results: Sequence[DeliveryResult]) -> None:
+        """Store each result as soon as the group is answered (the in-doubt window closes)."""
+        domain = group.domain
+        done: list[Outcome] = []
+        retry: list[str] = []
+        for result in results:
+            if result.accepted:
+                provider = result.provider_id or f"<{result.message_id}@{domain}>"
+                done.append(Outcome(result.message_id, "sent", provider, result.detail))
+            elif result.permanent or group.attempts.get(result.message_id, 1) >= MAX_ATTEMPTS:
+                done.append(Outcome(result.message_id, "failed", None, result.detail))
+            else:
+                retry.append(result.message_id)
+        now = self.clock.now()
+        outbox.record(self.store, done, now=now)
+        if retry:
+            # The server may have taken a message before the connection failed: count it.
+            with self.store.transaction() as conn:
+                conn.execute(
+                    update(outbox_messages)
+                    .where(outbox_messages.c.id.in_(retry))
+                    .values(
+                        state="queued",
+                        claimed_by=None,
+                        lease_until=None,
+                        in_doubt=outbox_messages.c.in_doubt + 1,
+                    )
+                )
+
+    def _pause(self, send_id: str) -> None:
+        send = self._send(send_id)
+        outbox.move(self.store, send.workspace_id, send_id, SendState.PAUSED, clock=self.clock)
+
+    def _release(self, message_ids: Sequence[str]) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                update(outbox_messages)
+                .where(outbox_messages.c.id.in_(message_ids), outbox_messages.c.state == "claimed")
+                .values(state="queued", claimed_by=None, lease_until=None)
+            )
+
+    def log(self, send_id: str) -> int:
+        """Write finished rows to the event store (message_sends + events), exactly once."""
+        written = 0
+        while True:
+            rows = outbox.unlogged(self.store, send_id)
+            if not rows:
+                return written
+            eventlog.write(self.events, rows)
+            outbox.mark_logged(self.store, [r.id for r in rows], now=self.clock.now())
+            written += len(rows)
+
+
+def _register(conn: Any, tracked: Sequence[TrackedMessage]) -> None:
+    """Insert the tracked-message rows not there yet (a resent row keeps its first one)."""
+    if not tracked:
+        return
+    existing = set(
+        conn.execute(
+            select(tracked_messages.c.message_id).where(
+                tracked_messages.c.message_id.in_([t.message_id for t in tracked])
+            )
+        ).scalars()
+    )
+    fresh = [t for t in tracked if t.message_id not in existing]
+    if fresh:
+        conn.execute(
+            insert(tracked_messages),
+            [
+                {
+                    "message_id": t.message_id,
+                    "workspace_id": t.workspace_id,
+                    "campaign_id": t.campaign_id,
+                    "contact_id": t.contact_id,
+                    "channel": t.channel,
+                    "variant": t.variant,
+                    "sent_at": t.sent_at,
+                    "links": list(t.links),
+                    "utm": t.utm,
+                }
+                for t in fresh
+            ],
+        )
