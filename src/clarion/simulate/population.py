@@ -55,6 +55,7 @@ class PopulationParameters:
 
     bad_address_share: float = 0.03  # addresses that bounce (hard or soft) when mailed
     email_consent_share: float = 0.9  # people who granted marketing:email
+    privacy_proxy_share: float = 0.35  # mailboxes behind a proxy that fetches every image
     interest: tuple[float, float] = (2.0, 5.0)  # Beta(a, b) of latent interest in the product
     price_sensitivity: tuple[float, float] = (2.0, 2.0)  # Beta(a, b)
     peak_hour: tuple[float, float] = (11.0, 3.0)  # local hour of most activity: normal(mean, sd)
@@ -65,6 +66,7 @@ class PopulationParameters:
         checks = (
             ("bad_address_share", 0 <= self.bad_address_share <= 1, "must be in [0, 1]"),
             ("email_consent_share", 0 <= self.email_consent_share <= 1, "must be in [0, 1]"),
+            ("privacy_proxy_share", 0 <= self.privacy_proxy_share <= 1, "must be in [0, 1]"),
             ("interest", min(self.interest) > 0, "Beta parameters must be above 0"),
             ("price_sensitivity", min(self.price_sensitivity) > 0, "Beta parameters above 0"),
             ("peak_hour", 0 <= self.peak_hour[0] < 24 and self.peak_hour[1] >= 0, "hour, sd"),
@@ -91,6 +93,7 @@ class Population:
     active_hours: npt.NDArray[np.int8]  # its width in hours
     address: npt.NDArray[np.int8]  # GOOD, HARD_BOUNCE or SOFT_BOUNCE
     email_consent: npt.NDArray[np.bool_]
+    privacy_proxy: npt.NDArray[np.bool_]  # latent: the mailbox opens every message by machine
 
     @property
     def size(self) -> int:
@@ -182,6 +185,7 @@ def generate_population(
         active_hours=width.astype(np.int8),
         address=address,
         email_consent=rng.random(size) < parameters.email_consent_share,
+        privacy_proxy=rng.random(size) < parameters.privacy_proxy_share,
     )
 
 
