@@ -113,6 +113,53 @@ class Ledger:
         return rows
 
 
+@dataclass(frozen=True)
+class PaidComparison:
+    """One ad unit: its true steady-state CPA at its budget next to the CPA it reported."""
+
+    channel: str
+    ad_set: str
+    true_cpa: float
+    measured_cpa: float | None  # cost / platform-reported conversions; None without any
+    cost: float
+    conversions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return dict(self.__dict__)
+
+
+def compare_paid(ledger: Ledger, events: EventStore, workspace_id: str) -> list[PaidComparison]:
+    """Each simulated unit's true CPA next to what its spend rows say."""
+    rows = (
+        events.connection.con.sql(
+            "select channel, ad_set, sum(cost) as cost, sum(conversions) as conversions "
+            "from ad_spend where workspace_id = $ws and source like 'simulated_%' "
+            "group by channel, ad_set",
+            params={"ws": workspace_id},
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    spent = {(r["channel"], r["ad_set"]): r for r in rows}
+    out = []
+    for unit, (true_cpa, _) in ledger.paid.items():
+        row = spent.get((unit.channel, unit.ad_set), {"cost": 0.0, "conversions": 0})
+        conversions = int(row["conversions"] or 0)
+        cost = float(row["cost"] or 0.0)
+        out.append(
+            PaidComparison(
+                channel=unit.channel,
+                ad_set=unit.ad_set,
+                true_cpa=true_cpa,
+                measured_cpa=cost / conversions if conversions else None,
+                cost=cost,
+                conversions=conversions,
+            )
+        )
+    return out
+
+
 def _row(
     metric: str, expected: float, successes: int, trials: int, expected_trials: int | None = None
 ) -> Comparison:

@@ -29,7 +29,14 @@ def open_sandbox(data_dir: Path, *, start: datetime, seed: int) -> Sandbox:
     """Initialise ``data_dir`` (it must be new or a sandbox) and open it with fresh keys."""
     clock = SimulatedClock(start)
     ids = SeededIds(seed)
-    settings = Settings(data_dir=data_dir)
+    # Every store named explicitly: environment settings must never point a rehearsal at a
+    # real installation's databases.
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        data_dir=data_dir,
+        app_store_url=f"sqlite:///{data_dir / 'clarion.db'}",
+        event_store_url=f"duckdb://{data_dir / 'events.duckdb'}",
+    )
     report = initialise(settings, clock=clock, ids=ids)
     instance = open_instance(settings, clock=clock, ids=ids)
     instance.open_events()
