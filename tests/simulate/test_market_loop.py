@@ -13,6 +13,7 @@ from clarion.core.clock import SimulatedClock
 from clarion.core.errors import InvalidInput
 from clarion.instance import Instance
 from clarion.simulate.market import Keys, Scenario, SimulatedMarket
+from clarion.simulate.sandbox import open_sandbox
 from clarion.tracking.spend import current_spend
 
 START = datetime(2027, 3, 1, tzinfo=UTC)
@@ -96,3 +97,30 @@ def test_a_scenario_that_cannot_run_is_refused_before_anything_happens(
             keys=Keys(write=write_key, secret=secret_key),
             workdir=tmp_path,
         )
+
+
+def rehearse(tmp_path: Path, seed: int) -> tuple[list[tuple[str, float, float | None]], int]:
+    box = open_sandbox(tmp_path / "data", start=START, seed=seed)
+    try:
+        ledger = SimulatedMarket(
+            box.instance,
+            box.clock,
+            Scenario(contacts=200, days=2, seed=seed, start=START),
+            workspace_id=box.workspace_id,
+            keys=box.keys,
+            workdir=tmp_path,
+        ).run()
+        assert box.instance.events is not None
+        rows = ledger.compare(box.instance.events, box.workspace_id, "simulated")
+        stored = int(box.instance.events.table("events").count().execute())
+    finally:
+        box.instance.close()
+    return [(r.metric, r.truth, r.measured) for r in rows], stored
+
+
+def test_same_seed_same_world_through_the_edges(tmp_path: Path) -> None:
+    first = rehearse(tmp_path / "first", seed=11)
+    again = rehearse(tmp_path / "again", seed=11)
+    other = rehearse(tmp_path / "other", seed=12)
+    assert first == again
+    assert first != other
