@@ -64,6 +64,8 @@ def test_a_week_of_the_market_goes_through_the_edges_and_recovers_the_truth(
         "simulated_display",
     }
     assert len(spend) == 8 * 6  # 8 days × 6 units
+    best, lift = ledger.best_variant()
+    assert best == "b" and lift > 0  # the scenario's subject b opens better, so it clicks more
     rows = ledger.compare(instance.events, workspace.id, "simulated")
     assert len(rows) == 7  # open (visible, true) and click rate per variant, web conversion
     for row in rows:

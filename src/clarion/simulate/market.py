@@ -185,6 +185,7 @@ class SimulatedMarket:
         self.paid.set_daily_budgets(dict.fromkeys(units, share), scenario.start.date())
         reports: list[UnitReport] = []
         with (
+            self._pool,  # shut down on the way out, also after an error: a market runs once
             LoopbackServer(self.instance) as server,
             httpx.Client(base_url=server.base_url, timeout=30) as web,
         ):
@@ -206,7 +207,6 @@ class SimulatedMarket:
                     on_progress(day + 1, scenario.days)
             # Opens and clicks of the last sends still happen after the last day.
             self._until(web, datetime.max.replace(tzinfo=UTC))
-        self._pool.shutdown()  # a market runs once
         # Written once the server has stopped: it is the event store's only writer while it runs.
         for platform in self.paid.platforms.values():
             record_reports(

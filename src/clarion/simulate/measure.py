@@ -83,6 +83,23 @@ class Ledger:
             per_day = truth.conversions(unit, daily)
             self.paid[unit] = (float(daily) / per_day if per_day else float("inf"), per_day)
 
+    def best_variant(self) -> tuple[str, float]:
+        """The variant with the truly highest click rate and its true lift over the first one.
+
+        The lift is relative (0.25: a quarter more clicks per delivered message than the
+        first variant, the control).
+        """
+        rates = {
+            variant: sums.clicks / sums.delivered
+            for variant, sums in self.email.items()
+            if sums.delivered
+        }
+        if not rates:
+            raise ValueError("nothing was delivered: no variant can be best")
+        control = next(iter(rates.values()))
+        best = max(rates, key=lambda variant: rates[variant])
+        return best, rates[best] / control - 1.0 if control else float("inf")
+
     def compare(self, events: EventStore, workspace_id: str, campaign_id: str) -> list[Comparison]:
         """Truth next to measurement, for each variant's open and click rate and the web."""
         measured = _measured(events, workspace_id, campaign_id)
