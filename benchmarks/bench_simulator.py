@@ -45,16 +45,17 @@ def run(quick: bool) -> list[Record]:
     small_rate = contact_days_per_second(small, days)
     large_rate = contact_days_per_second(large, days)
     ratio = large_rate / small_rate
+    plural = "s" if days > 1 else ""
     return [
         Record(
             benchmark=NAME,
-            metric=f"loop, {small:,} contacts × {days} days",
+            metric=f"loop, {small:,} contacts × {days} day{plural}",
             value=small_rate,
             unit="contact-days/s",
         ),
         Record(
             benchmark=NAME,
-            metric=f"loop, {large:,} contacts × {days} days",
+            metric=f"loop, {large:,} contacts × {days} day{plural}",
             value=large_rate,
             unit="contact-days/s",
             reference=f"the same loop with {small:,} contacts, same run",
