@@ -36,6 +36,7 @@ from clarion.cli.output import (
 from clarion.cli.personas import persona_app
 from clarion.cli.segments import segment_app
 from clarion.cli.send import send_command
+from clarion.cli.simulate import simulate_command
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
 from clarion.core.errors import ClarionError
@@ -61,6 +62,7 @@ app.add_typer(content_app, name="content", no_args_is_help=True)
 app.command("metrics")(metrics_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback", no_args_is_help=True)
+app.command("simulate")(simulate_command)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]

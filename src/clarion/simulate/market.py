@@ -1,0 +1,418 @@
+"""The simulated market at Clarion's edges: people answer over real HTTP, in simulated time."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+
+from clarion.audiences import service as contacts
+from clarion.audiences.mirror import current_contacts
+from clarion.audiences.personas import Persona, parse_persona
+from clarion.core.clock import SimulatedClock
+from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.delivery.ad_platform import UnitReport
+from clarion.instance import Instance
+from clarion.simulate.contacts_export import import_population
+from clarion.simulate.email_behaviour import EmailParameters, Indices, email_outcomes
+from clarion.simulate.loopback import LoopbackServer
+from clarion.simulate.measure import Ledger
+from clarion.simulate.paid_market import PaidMarket
+from clarion.simulate.population import GOOD, Population, generate_population
+from clarion.simulate.spend_rows import record_reports
+from clarion.simulate.web_behaviour import Entry, WebParameters, organic_visitors, sessions
+from clarion.tracking import service as tracking
+from clarion.tracking.contracts import TrackedMessage
+
+SITE: Final = "https://shop.example"
+PROXY_AGENT: Final = "Mozilla/5.0"  # a privacy proxy fetches images with a bare agent
+MAIL_AGENT: Final = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
+    "AppleWebKit/605.1.15 (KHTML, like Gecko)"
+)
+BROWSER_AGENT: Final = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36"
+)
+REFERRERS: Final = {
+    "search": "https://www.google.com/",
+    "social": "https://www.linkedin.com/",
+    "direct": None,
+}
+EVENT_BATCH: Final = 500  # page views per POST /v1/events
+REQUESTS_AT_ONCE: Final = 16  # pixel and redirect fetches in flight together
+STEP: Final = timedelta(minutes=5)  # opens and clicks this close together go out together
+MACHINE_OPEN, HUMAN_OPEN, CLICK = 0, 1, 2  # kinds of pending fetches, in same-instant order
+AGENTS: Final = {MACHINE_OPEN: PROXY_AGENT, HUMAN_OPEN: MAIL_AGENT, CLICK: MAIL_AGENT}
+EXPECTED: Final = {MACHINE_OPEN: 200, HUMAN_OPEN: 200, CLICK: 302}  # HTTP status of each kind
+DEFAULT_PERSONAS: Final = (
+    {
+        "key": "ops-manager",
+        "label": "Ops Manager",
+        "channels": ["email", "search"],
+        "demographics": {"age": {"min": 30, "max": 50}, "regions": ["DE", "FR", "GB"]},
+    },
+    {
+        "key": "founder",
+        "label": "Founder",
+        "channels": ["social", "email"],
+        "demographics": {"age": {"min": 25, "max": 45}, "regions": ["US", "NL"]},
+    },
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What to simulate: how many people, how long, the seed, and the campaign's shape."""
+
+    contacts: int
+    days: int
+    seed: int
+    start: datetime
+    personas: tuple[Persona, ...] = field(
+        default_factory=lambda: tuple(parse_persona(p) for p in DEFAULT_PERSONAS)
+    )
+    send_every: int = 7  # days between two newsletter sends (the first on day 0)
+    send_hour: int = 9  # UTC
+    variants: tuple[str, ...] = ("a", "b")
+    email: EmailParameters = field(default_factory=lambda: EmailParameters(subject_open={"b": 0.3}))
+    web: WebParameters = field(default_factory=WebParameters)
+    paid_daily_budget: Decimal = Decimal("600")
+    campaign_id: str = "simulated"
+    currency: str = "EUR"
+
+    def problems(self) -> list[FieldProblem]:
+        """What is wrong with this scenario, field by field."""
+        checks = (
+            ("contacts", 1 <= self.contacts <= 1_000_000, "must be between 1 and 1,000,000"),
+            ("days", 1 <= self.days <= 366, "must be between 1 and 366"),
+            ("send_every", self.send_every >= 1, "must be at least 1"),
+            ("send_hour", 0 <= self.send_hour <= 23, "must be an hour, 0-23"),
+            ("variants", len(self.variants) >= 1, "name at least one variant"),
+            ("start", self.start.tzinfo is not None, "must be timezone-aware"),
+            ("paid_daily_budget", self.paid_daily_budget >= 0, "must not be negative"),
+        )
+        return [FieldProblem(name, problem) for name, ok, problem in checks if not ok]
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The API keys the simulated world uses: a write key for events, a secret for postbacks."""
+
+    write: str
+    secret: str
+
+
+Progress = Callable[[int, int], None]  # (days done, days)
+
+
+class SimulatedMarket:
+    """Runs a scenario against a real Clarion instance through its HTTP edges.
+
+    The instance's clock must be the ``SimulatedClock`` given; the market moves it. Mail is
+    handed over by registering each send as a tracked message (the delivery slice's job once
+    it is merged: then mail will come through the loopback SMTP sink instead).
+    """
+
+    def __init__(
+        self,
+        instance: Instance,
+        clock: SimulatedClock,
+        scenario: Scenario,
+        *,
+        workspace_id: str,
+        keys: Keys,
+        workdir: Path,
+    ) -> None:
+        problems = scenario.problems()
+        if instance.clock is not clock:
+            problems.append(FieldProblem("clock", "must be the instance's own clock"))
+        if instance.events is None:
+            problems.append(FieldProblem("instance", "must own its event store"))
+        if problems:
+            raise InvalidInput(f"scenario: {problems[0].path} {problems[0].problem}", problems)
+        self.instance = instance
+        self.clock = clock
+        self.workspace_id = workspace_id
+        self.keys = keys
+        self.scenario = scenario
+        self.workdir = workdir
+        self.population: Population = generate_population(
+            scenario.personas, scenario.contacts, scenario.seed
+        )
+        self.paid = PaidMarket.generate(
+            scenario.seed, clock=clock, start=scenario.start.date(), currency=scenario.currency
+        )
+        self.ledger = Ledger()
+        self._contact_ids: list[str | None] = []
+        self._recent: list[tuple[int, Indices]] = []  # (day, people mailed) of the last 7 days
+        self._sends = 0
+        self._orders = 0
+        # Opens and clicks still to come: (when, kind order, sequence, action), a heap.
+        self._pending: list[tuple[datetime, int, int, int, str]] = []
+        self._pool = ThreadPoolExecutor(max_workers=REQUESTS_AT_ONCE)
+        self._sequence = itertools.count()
+        self._signing = instance.settings.secrets.signing_key.get_secret_value().encode()
+
+    def run(self, on_progress: Progress | None = None) -> Ledger:
+        """Import the people, then live ``days`` simulated days; the ledger holds the truth."""
+        scenario = self.scenario
+        self.clock.set(scenario.start)
+        import_population(
+            self.instance.store,
+            _events(self.instance),
+            self.population,
+            self.workdir / f"simulated-contacts-{scenario.seed}.csv",
+            workspace_id=self.workspace_id,
+            clock=self.clock,
+            ids=self.instance.ids,
+        )
+        self._contact_ids = self._contact_index()
+        units = self.paid.units()
+        share = (scenario.paid_daily_budget / len(units)).quantize(Decimal("0.01"))
+        self.paid.set_daily_budgets(dict.fromkeys(units, share), scenario.start.date())
+        reports: list[UnitReport] = []
+        with (
+            self._pool,  # shut down on the way out, also after an error: a market runs once
+            LoopbackServer(self.instance) as server,
+            httpx.Client(base_url=server.base_url, timeout=30) as web,
+        ):
+            for day in range(scenario.days):
+                midnight = scenario.start + timedelta(days=day)
+                send_at = midnight + timedelta(hours=scenario.send_hour)
+                self._until(web, send_at)
+                if day % scenario.send_every == 0:
+                    self._send(send_at, day)
+                self._until(web, midnight + timedelta(hours=12))
+                for entry in ("search", "social", "direct"):
+                    self._organic(web, entry, midnight, day)
+                self._until(web, midnight + timedelta(days=1))
+                self.clock.set(midnight + timedelta(days=1))
+                reports += [
+                    r for p in self.paid.platforms.values() for r in p.report(midnight.date())
+                ]
+                if on_progress is not None:
+                    on_progress(day + 1, scenario.days)
+            # Opens and clicks of the last sends still happen after the last day.
+            self._until(web, datetime.max.replace(tzinfo=UTC))
+        # Written once the server has stopped: it is the event store's only writer while it runs.
+        for platform in self.paid.platforms.values():
+            record_reports(
+                _events(self.instance),
+                [r for r in reports if r.unit.channel == platform.channel],
+                workspace_id=self.workspace_id,
+                source=platform.name,
+                clock=self.clock,
+                campaign_id=scenario.campaign_id,
+            )
+        self.ledger.paid_truth(self.paid.truth, share, units)
+        return self.ledger
+
+    def _contact_index(self) -> list[str | None]:
+        """Contact id of each person, found through the mirror by the address's hash."""
+        mirror = current_contacts(_events(self.instance), self.workspace_id)
+        rows = mirror.select("contact_id", "email_hash").to_pyarrow().to_pylist()
+        by_hash = {row["email_hash"]: row["contact_id"] for row in rows}
+        return [
+            by_hash.get(hashlib.sha256(self.population.email(i).encode()).hexdigest())
+            for i in range(self.population.size)
+        ]
+
+    def _send(self, at: datetime, day: int) -> None:
+        scenario, people = self.scenario, self.population
+        self.clock.set(at)
+        known = [i for i, cid in enumerate(self._contact_ids) if cid is not None]
+        decisions = contacts.can_contact_many(
+            self.instance.store,
+            self.workspace_id,
+            [self._contact_ids[i] or "" for i in known],
+            "marketing",
+            "email",
+            now=at,
+        )
+        index = np.array(
+            [i for i in known if decisions[self._contact_ids[i] or ""].allowed], dtype=np.int64
+        )
+        self._recent = [(d, mailed) for d, mailed in self._recent if day - d < 7]
+        recent = np.zeros(people.size, dtype=np.int64)
+        for _, mailed in self._recent:
+            recent[mailed] += 1
+        self._recent.append((day, index))
+        self._sends += 1
+        arm = (index + self._sends) % len(scenario.variants)
+        rng = np.random.default_rng([scenario.seed, 8, self._sends])
+        for which, variant in enumerate(scenario.variants):
+            mine = index[arm == which]
+            outcome = email_outcomes(
+                people,
+                mine,
+                variant=variant,
+                utc_hour=at.hour + at.minute / 60,
+                recent_sends=recent[mine],
+                seed=scenario.seed,
+                send_number=self._sends * len(scenario.variants) + which,
+                parameters=scenario.email,
+            )
+            self.ledger.email_truth(variant, outcome, people)
+            delays = rng.exponential(3.0, size=mine.size)  # hours from delivery to a human open
+            for k, person in enumerate(mine.tolist()):
+                if outcome.bounce[k] != GOOD:
+                    continue  # the bounce edge arrives with the delivery slice's SMTP worker
+                pixel, link = self._register(person, variant, at)
+                opened = at + timedelta(hours=float(delays[k]) + 0.05)
+                if outcome.machine_open[k]:
+                    self._later(at + timedelta(seconds=2), MACHINE_OPEN, person, pixel)
+                elif outcome.human_open[k]:  # behind a proxy, a person's open is never seen
+                    self._later(opened, HUMAN_OPEN, person, pixel)
+                if outcome.click[k]:
+                    self._later(opened + timedelta(minutes=2), CLICK, person, link)
+
+    def _later(self, when: datetime, kind: int, person: int, path: str) -> None:
+        heapq.heappush(self._pending, (when, kind, next(self._sequence), person, path))
+
+    def _until(self, web: httpx.Client, instant: datetime) -> None:
+        """Do what people do up to ``instant``, in time order, a few minutes at a time.
+
+        Requests of one step go out together (the collector commits them as one group);
+        machine opens form their own step at the exact second they happen.
+        """
+        while self._pending and self._pending[0][0] <= instant:
+            first, kind = self._pending[0][0], self._pending[0][1]
+            end = first if kind == MACHINE_OPEN else min(first + STEP, instant)
+            step = []
+            while (
+                self._pending
+                and self._pending[0][0] <= end
+                and (self._pending[0][1] == MACHINE_OPEN) == (kind == MACHINE_OPEN)
+            ):
+                step.append(heapq.heappop(self._pending))
+            self.clock.set(max(end, self.clock.now()))
+            answers = list(self._pool.map(partial(_fetch, web), step))
+            for item, answer in zip(step, answers, strict=True):
+                if answer.status_code != EXPECTED[item[1]]:
+                    raise RuntimeError(f"{item[4][:8]}… answered {answer.status_code}")
+            clicked = [item for item in step if item[1] == CLICK]
+            if clicked:
+                self._browse(
+                    web,
+                    np.array([item[3] for item in clicked], dtype=np.int64),
+                    "click",
+                    self.clock.now(),
+                    tokens=[item[4].rsplit("/", 1)[1] for item in clicked],
+                )
+
+    def _register(self, person: int, variant: str, at: datetime) -> tuple[str, str]:
+        self.ledger.sent(variant)
+        message = TrackedMessage(
+            message_id=self.instance.ids.new("msg"),
+            workspace_id=self.workspace_id,
+            campaign_id=self.scenario.campaign_id,
+            contact_id=self._contact_ids[person] or "",
+            channel="email",
+            variant=variant,
+            sent_at=at,
+            links=(f"{SITE}/product",),
+            utm={"utm_source": "clarion", "utm_medium": "email", "utm_campaign": "simulated"},
+        )
+        urls = tracking.register_message(
+            self.instance.store, message, key=self._signing, base_url="http://simulated.invalid"
+        )
+        return _path(urls.open_pixel), _path(urls.clicks[0])
+
+    def _organic(self, web: httpx.Client, entry: Entry, midnight: datetime, day: int) -> None:
+        visitors = organic_visitors(
+            self.population, entry, seed=self.scenario.seed, day=day, parameters=self.scenario.web
+        )
+        if visitors.size:
+            self._browse(web, visitors, entry, midnight + timedelta(hours=12))
+
+    def _browse(
+        self,
+        web: httpx.Client,
+        index: Indices,
+        entry: Entry,
+        at: datetime,
+        *,
+        tokens: Sequence[str] | None = None,
+    ) -> None:
+        self._orders += 1
+        visits = sessions(
+            self.population,
+            index,
+            entry,
+            seed=self.scenario.seed,
+            batch=self._orders,
+            parameters=self.scenario.web,
+        )
+        self.ledger.web_truth(visits)
+        referrer = REFERRERS.get(entry)
+        events: list[dict[str, Any]] = []
+        for k, person in enumerate(index.tolist()):
+            anonymous = f"anon-{self.scenario.seed}-{person}"
+            for step, page in enumerate(visits.pages(k)):
+                events.append(
+                    {
+                        "event_id": f"sim-{self.scenario.seed}-{self._orders}-{person}-{page}",
+                        "type": "page_view",
+                        "ts": (at + timedelta(seconds=30 * step)).isoformat(),
+                        "anonymous_id": anonymous,
+                        "url": f"{SITE}/{page}",
+                        **({"referrer": referrer} if referrer and step == 0 else {}),
+                    }
+                )
+        for start in range(0, len(events), EVENT_BATCH):
+            answer = web.post(
+                "/v1/events",
+                json={"batch": events[start : start + EVENT_BATCH]},
+                headers={"Authorization": f"Bearer {self.keys.write}", "User-Agent": BROWSER_AGENT},
+            )
+            if answer.status_code != 200 or answer.json()["rejected"]:
+                raise RuntimeError(f"POST /v1/events refused simulated events: {answer.text[:300]}")
+        for k in np.flatnonzero(visits.purchased).tolist():
+            person = int(index[k])
+            body: dict[str, Any] = {
+                "order_id": f"sim-{self.scenario.seed}-{self._orders}-{person}",
+                "value": str(visits.order_value[k]),
+                "currency": self.scenario.currency,
+                "ts": (at + timedelta(minutes=5)).isoformat(),
+                "anonymous_id": f"anon-{self.scenario.seed}-{person}",
+                "campaign_id": self.scenario.campaign_id if tokens else None,
+                "click_token": tokens[k] if tokens else None,
+            }
+            answer = web.post(
+                "/v1/conversions",
+                json={k2: v for k2, v in body.items() if v is not None},
+                headers={"Authorization": f"Bearer {self.keys.secret}"},
+            )
+            if answer.status_code != 200:
+                raise RuntimeError(f"POST /v1/conversions answered {answer.status_code}")
+
+
+def _fetch(web: httpx.Client, item: tuple[datetime, int, int, int, str]) -> httpx.Response:
+    return web.get(item[4], headers={"User-Agent": AGENTS[item[1]]})
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path
+
+
+def _events(instance: Instance) -> Any:
+    if instance.events is None:
+        raise RuntimeError("the instance does not own its event store")
+    return instance.events
+
+
+__all__: Sequence[str] = ("Keys", "Scenario", "SimulatedMarket")
