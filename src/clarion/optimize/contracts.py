@@ -97,6 +97,14 @@ class BudgetChange:
 
 
 @dataclass(frozen=True)
+class DailyResults:
+    """A unit's spend and results per day since the campaign started, oldest first."""
+
+    spend: list[float]
+    results: list[float]
+
+
+@dataclass(frozen=True)
 class BudgetState:
     """A campaign's budget as the allocator sees it: total, dates, units, policy, current split."""
 

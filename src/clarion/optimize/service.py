@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, delete, insert, select, update
 
+from clarion.analytics import service as analytics
 from clarion.campaigns import service as campaigns
 from clarion.core.clock import Clock
 from clarion.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from clarion.core.ids import IdSource
 from clarion.core.money import CURRENCY_DIGITS
 from clarion.delivery.ad_platform import AdPlatform, UnitKey
+from clarion.optimize.alerts import cpa_drift_alerts, pacing_alert
+from clarion.optimize.allocator import UnitHistory, allocate
 from clarion.optimize.contracts import (
     BudgetChange,
     BudgetPolicy,
     BudgetState,
     BudgetUnit,
+    DailyResults,
+    Recommendation,
     UnitSpec,
     unit_key_text,
 )
 from clarion.optimize.tables import budget_changes, budget_policies, budget_units
+from clarion.stats.response_curves import ResponsePrior
 from clarion.stores.app import AppStore
+from clarion.stores.events import EventStore
 
 ALLOCATOR = "allocator"
 MAX_UNITS = 500
@@ -344,3 +353,154 @@ def revert(
         actor=actor,
         platforms=platforms,
     )
+
+
+def observed(
+    store: AppStore, events: EventStore, workspace_id: str, campaign_ref: str, *, now: datetime
+) -> dict[str, DailyResults]:
+    """Each unit's cost and conversions per day so far, from the metric dictionary.
+
+    The event store records channel and ad set, not the audience, so units that differ only
+    by audience share their ad set's figures (split evenly between them).
+    """
+    state = budget_state(store, workspace_id, campaign_ref)
+    found = analytics.campaign_metrics(
+        store,
+        events,
+        workspace_id,
+        state.campaign_id,
+        now=now,
+        metrics=["cost", "conversions"],
+        by=["channel", "ad_set", "day"],
+        since=state.start_date,
+        until=min(state.end_date, now.date() - timedelta(days=1)),
+    )
+    days = (min(state.end_date, now.date() - timedelta(days=1)) - state.start_date).days + 1
+    sharing: dict[tuple[str, str], int] = {}
+    for unit in state.units:
+        pair = (unit.key.channel, unit.key.ad_set)
+        sharing[pair] = sharing.get(pair, 0) + 1
+    cost = {pair: [0.0] * max(days, 0) for pair in sharing}
+    conversions = {pair: [0.0] * max(days, 0) for pair in sharing}
+    for row in found.rows:
+        pair = (row.group.get("channel", ""), row.group.get("ad_set", ""))
+        if pair not in sharing:
+            continue
+        index = (date.fromisoformat(str(row.group["day"])[:10]) - state.start_date).days
+        if 0 <= index < days:
+            cost[pair][index] += row.metrics["cost"].value or 0.0
+            conversions[pair][index] += row.metrics["conversions"].value or 0.0
+    result = {}
+    for unit in state.units:
+        pair = (unit.key.channel, unit.key.ad_set)
+        share = sharing[pair]
+        result[unit.name] = DailyResults(
+            [c / share for c in cost[pair]], [c / share for c in conversions[pair]]
+        )
+    return result
+
+
+def recommend(
+    store: AppStore,
+    workspace_id: str,
+    campaign_ref: str,
+    observations: Mapping[str, DailyResults],
+    *,
+    clock: Clock,
+    ids: IdSource,
+    rng: np.random.Generator,
+    actor: str = ALLOCATOR,
+    platforms: Sequence[AdPlatform] = (),
+) -> tuple[BudgetChange, Recommendation]:
+    """Compute tomorrow's split, record it as recommended, and apply it at once in auto mode."""
+    state = budget_state(store, workspace_id, campaign_ref)
+    if not state.units:
+        raise Conflict("declare the campaign's allocation units before asking for a split")
+    today = clock.now().date()
+    days_total = (state.end_date - state.start_date).days + 1
+    first = max(today, state.start_date)
+    days_left = (state.end_date - first).days + 1
+    if days_left <= 0:
+        raise Conflict("the campaign has ended: there is no budget left to allocate")
+    spent = sum(sum(o.spend) for o in observations.values())
+    remaining = float(state.total) - spent
+    planned_daily = float(state.total) / days_total
+    per_unit = planned_daily / len(state.units)
+    policy = state.policy
+    target = float(policy.target_cpa) if policy.target_cpa is not None else None
+    histories = []
+    for unit in state.units:
+        seen = observations.get(unit.name, DailyResults([], []))
+        expected = per_unit / target if target else max(per_unit / 50.0, 1e-3)
+        histories.append(
+            UnitHistory(
+                np.asarray(seen.spend, dtype=float),
+                np.asarray(seen.results, dtype=float),
+                ResponsePrior(reference_spend=per_unit, expected_at_reference=expected),
+            )
+        )
+    current = (
+        None
+        if state.current is None
+        else np.array([float(state.current.split.get(u.name, 0)) for u in state.units])
+    )
+    allocation = allocate(
+        histories,
+        np.array([float(u.min_daily) for u in state.units]),
+        np.array([float(u.max_daily) for u in state.units]),
+        current,
+        remaining=remaining,
+        days_left=days_left,
+        policy=policy,
+        rng=rng,
+    )
+    quantum = Decimal(1).scaleb(-_digits(state.currency))
+    split = {
+        u.name: min(u.max_daily, max(u.min_daily, Decimal(repr(x)).quantize(quantum)))
+        for u, x in zip(state.units, allocation.split.tolist(), strict=True)
+    }
+    alerts = cpa_drift_alerts(
+        [u.name for u in state.units],
+        [h.spend.tolist() for h in histories],
+        [h.results.tolist() for h in histories],
+        policy,
+    )
+    pace = pacing_alert(
+        spent, float(state.total), (first - state.start_date).days, days_total, policy
+    )
+    alerts += [pace] if pace else []
+    recommendation = Recommendation(
+        split=split,
+        daily_total=Decimal(repr(allocation.daily_total)).quantize(quantum),
+        expected=allocation.expected,
+        frozen=allocation.frozen,
+        notes=allocation.notes,
+        alerts=tuple(alerts),
+    )
+    reason = "; ".join(allocation.notes) or "posterior marginal return (Thompson sampling)"
+    change = propose(
+        store,
+        workspace_id,
+        state.campaign_id,
+        split,
+        reason=reason,
+        expected={
+            **asdict(allocation.expected),
+            "frozen": allocation.frozen,
+            "alerts": [asdict(a) for a in alerts],
+        },
+        clock=clock,
+        ids=ids,
+        actor=actor,
+    )
+    if policy.mode == "auto":
+        change = apply(
+            store,
+            workspace_id,
+            state.campaign_id,
+            change.id,
+            clock=clock,
+            actor=actor,
+            platforms=platforms,
+        )
+    return change, recommendation
