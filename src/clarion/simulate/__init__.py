@@ -1,0 +1,1 @@
+"""The market simulator: a world with known truth to rehearse campaigns against."""
