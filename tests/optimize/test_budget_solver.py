@@ -12,7 +12,8 @@ from clarion.stats.budget_solver import Curves, optimal_split
 def _random_curves(rng: np.random.Generator, units: int, terms: int = 1) -> Curves:
     return Curves(
         weight=rng.uniform(5, 50, size=(units, terms)),
-        scale=rng.uniform(50, 2000, size=(units, terms)),
+        half=rng.uniform(50, 2000, size=(units, terms)),
+        shape=rng.uniform(0.5, 1.0, size=(units, terms)),
     )
 
 
@@ -56,15 +57,34 @@ def test_the_split_is_within_a_tenth_of_a_percent_of_the_exact_optimum(
 
 def test_units_inside_their_bounds_end_with_the_same_marginal_return() -> None:
     curves = Curves(
-        weight=np.array([[10.0], [20.0], [40.0]]), scale=np.array([[100.0], [300.0], [900.0]])
+        weight=np.array([[10.0], [20.0], [40.0]]),
+        half=np.array([[100.0], [300.0], [900.0]]),
+        shape=np.array([[1.0], [0.7], [0.9]]),
     )
     split = optimal_split(curves, 900.0, np.zeros(3), np.full(3, 1e6))
 
     marginal = curves.marginal(split)
-    assert marginal == pytest.approx(np.full(3, marginal[0]), rel=1e-6)
+    assert marginal == pytest.approx(np.full(3, marginal[0]), rel=1e-3)
+
+
+def test_a_batch_of_problems_is_solved_at_once() -> None:
+    rng = np.random.default_rng(11)
+    batch = Curves(
+        weight=rng.uniform(5, 50, (4, 6, 1)),
+        half=rng.uniform(50, 900, (4, 6, 1)),
+        shape=rng.uniform(0.5, 1.0, (4, 6, 1)),
+    )
+
+    together = optimal_split(batch, 1500.0, np.zeros(6), np.full(6, 1000.0))
+
+    for i in range(4):
+        alone = Curves(batch.weight[i], batch.half[i], batch.shape[i])
+        assert together[i] == pytest.approx(
+            optimal_split(alone, 1500.0, np.zeros(6), np.full(6, 1000.0))
+        )
 
 
 def test_a_total_outside_the_bounds_is_refused_with_the_range() -> None:
-    curves = Curves(weight=np.ones((2, 1)), scale=np.ones((2, 1)))
+    curves = Curves(weight=np.ones((2, 1)), half=np.ones((2, 1)), shape=np.ones((2, 1)))
     with pytest.raises(ValueError, match="outside what the bounds allow"):
         optimal_split(curves, 500.0, np.zeros(2), np.array([100.0, 100.0]))

@@ -20,7 +20,7 @@ def _observe(
     rng: np.random.Generator, spend: np.ndarray, a: float, s: float, lam: float
 ) -> np.ndarray:
     level = carried(spend, np.array([lam]))[0]
-    return rng.poisson(a * -np.expm1(-level / s)).astype(float)
+    return rng.poisson(a * level / (level + s)).astype(float)
 
 
 def test_with_no_data_the_curve_is_the_prior() -> None:
@@ -38,13 +38,12 @@ def test_the_posterior_learns_the_true_curve_and_narrows() -> None:
     early = fit_response(spend[:3], results[:3], PRIOR)
     late = fit_response(spend, results, PRIOR)
 
-    truth = 40.0 * -np.expm1(-np.array([50.0, 200.0, 600.0]) / 300.0)
-    learned = np.array(
-        [mean_curves([late]).response(np.array([x]))[0] for x in (50.0, 200.0, 600.0)]
-    )
+    spends = np.array([100.0, 200.0, 400.0])
+    truth = 40.0 * spends / (spends + 300.0)
+    learned = np.array([mean_curves([late]).response(np.array([x]))[0] for x in spends])
     assert learned == pytest.approx(truth, rel=0.2)
     spread = [
-        np.std([c.response(np.array([400.0]))[0] for c in drawn_curves([p], rng, 400)])
+        np.std(drawn_curves([p], rng, 400).response(np.full((400, 1), 400.0)))
         for p in (early, late)
     ]
     assert spread[1] < spread[0] / 2
@@ -62,7 +61,7 @@ def test_a_half_life_relearns_a_unit_that_degrades() -> None:
         np.array([200.0])
     )[0]
 
-    now = 12.0 * -np.expm1(-200.0 / 300.0)
+    now = 12.0 * 200.0 / 500.0
     assert abs(tracking - now) < abs(steady - now)
 
 

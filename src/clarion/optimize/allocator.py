@@ -25,7 +25,7 @@ from clarion.stats.response_curves import (
     mean_curves,
 )
 
-DECISION_DRAWS = 16  # Thompson draws averaged into one split: explores, without daily whiplash
+DECISION_DRAWS = 8  # Thompson draws averaged into one split: explores, without daily whiplash
 EFFECT_DRAWS = 400  # posterior draws behind the expected effect's interval
 
 
@@ -56,9 +56,9 @@ def _expected(
     rng: np.random.Generator,
 ) -> Expected:
     draws = drawn_curves(list(posteriors), rng, EFFECT_DRAWS)
-    totals = np.array([c.response(split).sum() for c in draws])
+    totals = draws.response(split).sum(-1)
     base = current if current is not None else split
-    deltas = totals - np.array([c.response(base).sum() for c in draws])
+    deltas = totals - draws.response(base).sum(-1)
     low, high = np.quantile(totals, [0.05, 0.95])
     d_low, d_high = np.quantile(deltas, [0.05, 0.95])
     return Expected(
@@ -131,11 +131,9 @@ def allocate(
         start = current if current is not None else np.full(len(histories), 1.0)
         split = scale_into(start, bounds)
     else:
-        splits = [
-            optimal_split(curves, bounds.daily_total, bounds.low, bounds.high)
-            for curves in drawn_curves(posteriors, rng, DECISION_DRAWS)
-        ]
-        split = as_floats(np.mean(splits, axis=0))
+        drawn = drawn_curves(posteriors, rng, DECISION_DRAWS)
+        splits = optimal_split(drawn, bounds.daily_total, bounds.low, bounds.high)
+        split = as_floats(splits.mean(axis=0))
     return Allocation(
         split=split,
         daily_total=bounds.daily_total,

@@ -2,9 +2,10 @@
 
 Model, per unit and day ``t``: carried spend ``A_t = (1 − λ)·x_t + λ·A_{t−1}`` (geometric
 carry-over, normalised so steady spend ``x`` carries to ``x``); results
-``y_t ~ Poisson(a · (1 − exp(−A_t / s)))``. The saturation scale ``s`` and carry-over ``λ``
-range over a grid; given them the model is linear in ``a`` and a Gamma prior on ``a`` is
-conjugate, so the posterior is an exact mixture of Gammas — no sampler, milliseconds per unit.
+``y_t ~ Poisson(a · A_t^k / (A_t^k + s^k))`` (Hill saturation, concave for ``k ≤ 1``). The
+half-saturation spend ``s``, shape ``k`` and carry-over ``λ`` range over a grid; given them
+the model is linear in ``a`` and a Gamma prior on ``a`` is conjugate, so the posterior is an
+exact mixture of Gammas — no sampler, milliseconds per unit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from clarion.stats.budget_solver import Curves
 
 SATURATION_MULTIPLES = tuple(float(m) for m in np.geomspace(0.25, 16.0, 13))
 CARRYOVERS = (0.0, 0.25, 0.5, 0.7)
+SHAPES = (0.6, 0.8, 1.0)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class ResponsePrior:
     expected_at_reference: float
     strength: float = 1.0
     saturation_multiples: tuple[float, ...] = SATURATION_MULTIPLES
+    shapes: tuple[float, ...] = SHAPES
     carryovers: tuple[float, ...] = CARRYOVERS
 
     def __post_init__(self) -> None:
@@ -45,7 +48,8 @@ class ResponsePrior:
 class ResponsePosterior:
     """The posterior of one unit: grid weights and the Gamma(shape, rate) of ``a`` per point."""
 
-    scales: FloatArray  # (points,) saturation scale s of each grid point
+    scales: FloatArray  # (points,) half-saturation spend s of each grid point
+    shapes: FloatArray  # (points,) Hill shape k
     carryovers: FloatArray  # (points,) carry-over λ
     weights: FloatArray  # (points,) posterior probability, sums to 1
     shape: FloatArray  # (points,) Gamma shape of a
@@ -53,15 +57,22 @@ class ResponsePosterior:
     days: int
     results: float
 
-    def mean_terms(self) -> tuple[FloatArray, FloatArray]:
-        """The posterior-mean steady-state curve as (weights, scales) terms."""
-        return as_floats(self.weights * self.shape / self.rate), self.scales
+    def mean_terms(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The posterior-mean steady-state curve as (weight, half, shape) Hill terms."""
+        return as_floats(self.weights * self.shape / self.rate), self.scales, self.shapes
 
-    def draw(self, rng: np.random.Generator, size: int) -> tuple[FloatArray, FloatArray]:
-        """``size`` curves drawn from the posterior: (a, s) arrays of length ``size``."""
+    def draw(
+        self, rng: np.random.Generator, size: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``size`` curves drawn from the posterior: (a, s, k) arrays of length ``size``."""
         points = rng.choice(self.weights.size, size=size, p=self.weights)
         a = rng.gamma(self.shape[points], 1.0 / self.rate[points])
-        return as_floats(a), as_floats(self.scales[points])
+        return as_floats(a), as_floats(self.scales[points]), as_floats(self.shapes[points])
+
+
+def _hill(spend: FloatArray, half: FloatArray, shape: FloatArray) -> FloatArray:
+    ratio = (half / np.maximum(spend, 1e-12)) ** shape
+    return as_floats(np.where(spend > 0, 1.0 / (1.0 + ratio), 0.0))
 
 
 def carried(spend: FloatArray, carryovers: FloatArray) -> FloatArray:
@@ -94,19 +105,22 @@ def fit_response(
     if np.any(x < 0) or np.any(y < 0) or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("spend and results must be finite and not negative")
     lambdas = as_floats(prior.carryovers)
-    scales_1d = as_floats(prior.saturation_multiples) * prior.reference_spend
-    scale = np.repeat(scales_1d, lambdas.size)  # points ordered (scale, carry-over)
-    lam = np.tile(lambdas, scales_1d.size)
+    halves = as_floats(prior.saturation_multiples) * prior.reference_spend
+    shapes = as_floats(prior.shapes)
+    # Grid points ordered (half, shape, carry-over), carry-over fastest.
+    scale = np.repeat(halves, shapes.size * lambdas.size)
+    hill = np.tile(np.repeat(shapes, lambdas.size), halves.size)
+    lam = np.tile(lambdas, halves.size * shapes.size)
     # A Gamma prior per point whose mean gives the expected results at the reference spend.
-    at_reference = -np.expm1(-prior.reference_spend / scale)
+    at_reference = _hill(np.full(scale.size, prior.reference_spend), scale, hill)
     shape0 = np.full(scale.size, prior.strength)
     rate0 = prior.strength * at_reference / prior.expected_at_reference
     if x.size == 0:
         weights = np.full(scale.size, 1.0 / scale.size)
-        return ResponsePosterior(scale, lam, weights, shape0, rate0, 0, 0.0)
+        return ResponsePosterior(scale, hill, lam, weights, shape0, rate0, 0, 0.0)
     carry = carried(x, lambdas)  # (lambdas, days)
-    carry_points = np.tile(carry, (scales_1d.size, 1))  # (points, days) in point order
-    h = -np.expm1(-carry_points / scale[:, None])
+    carry_points = np.tile(carry, (halves.size * shapes.size, 1))  # (points, days)
+    h = _hill(carry_points, scale[:, None], hill[:, None])
     age = np.arange(x.size - 1, -1, -1, dtype=np.float64)
     discount = np.ones(x.size) if half_life_days is None else 0.5 ** (age / half_life_days)
     y_seen = y * discount
@@ -125,6 +139,7 @@ def fit_response(
     weights = np.exp(log_like - logsumexp(log_like))
     return ResponsePosterior(
         scales=as_floats(scale),
+        shapes=as_floats(hill),
         carryovers=as_floats(lam),
         weights=as_floats(weights / weights.sum()),
         shape=as_floats(shape0 + total_y),
@@ -138,16 +153,16 @@ def mean_curves(posteriors: list[ResponsePosterior]) -> Curves:
     """The posterior-mean steady-state curves of several units, for the exact solver."""
     terms = [p.mean_terms() for p in posteriors]
     return Curves(
-        weight=as_floats(np.stack([w for w, _ in terms])),
-        scale=as_floats(np.stack([s for _, s in terms])),
+        weight=as_floats(np.stack([t[0] for t in terms])),
+        half=as_floats(np.stack([t[1] for t in terms])),
+        shape=as_floats(np.stack([t[2] for t in terms])),
     )
 
 
 def drawn_curves(
     posteriors: list[ResponsePosterior], rng: np.random.Generator, size: int
-) -> list[Curves]:
-    """``size`` joint posterior draws (Thompson sampling), one single-term curve per unit."""
+) -> Curves:
+    """``size`` joint posterior draws (Thompson sampling) as one batch: (size, units, 1) terms."""
     draws = [p.draw(rng, size) for p in posteriors]
-    a = np.stack([d[0] for d in draws])  # (units, size)
-    s = np.stack([d[1] for d in draws])
-    return [Curves(as_floats(a[:, j : j + 1]), as_floats(s[:, j : j + 1])) for j in range(size)]
+    parts = [as_floats(np.stack([d[i] for d in draws], axis=-1)[..., None]) for i in range(3)]
+    return Curves(weight=parts[0], half=parts[1], shape=parts[2])
