@@ -21,7 +21,7 @@ from clarion.stats.response_curves import (
     ResponsePosterior,
     ResponsePrior,
     drawn_curves,
-    fit_response,
+    fit_responses,
     mean_curves,
 )
 
@@ -107,13 +107,15 @@ def allocate(
     """Tomorrow's split: paced total, posterior curves, Thompson draws, all guard rails applied."""
     if not histories:
         raise ValueError("a budget needs at least one allocation unit")
-    posteriors = [
-        fit_response(h.spend, h.results, h.prior, half_life_days=policy.half_life_days)
-        for h in histories
-    ]
+    days = min(int(h.spend.size) for h in histories)
+    posteriors = fit_responses(
+        np.stack([h.spend[h.spend.size - days :] for h in histories]),
+        np.stack([h.results[h.results.size - days :] for h in histories]),
+        [h.prior for h in histories],
+        half_life_days=policy.half_life_days,
+    )
     bounds = step_bounds(minimum, maximum, current, paced_daily_total(remaining, days_left), policy)
     notes = list(bounds.notes)
-    days = min(int(h.spend.size) for h in histories)
     results = float(sum(h.results.sum() for h in histories))
     frozen = thin_data(days, results, policy)
     if policy.objective == "cpa" and policy.target_cpa is not None and not frozen:

@@ -8,11 +8,11 @@ import numpy as np
 
 from clarion.stats.arrays import FloatArray, as_floats
 
-_OUTER = 60  # bisection steps on log(marginal return)
+_OUTER = 48  # bisection steps on log(marginal return)
 _TINY = 1e-9  # spend treated as zero when taking logs
 # Where each unit's marginal return is tabulated, as a share of log(high / low): dense enough
 # that log-log interpolation of a Hill marginal is far inside the 0.1% the solver promises.
-_GRID = np.linspace(0.0, 1.0, 384)
+_GRID = np.linspace(0.0, 1.0, 256)
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,23 @@ def _table(curves: Curves, low: FloatArray, high: FloatArray) -> tuple[FloatArra
 
 
 def _spend_at(
-    log_x: FloatArray, log_m: FloatArray, log_mu: FloatArray, low: FloatArray, high: FloatArray
+    log_x: FloatArray,
+    log_m: FloatArray,
+    *,
+    sorted_flat: FloatArray,
+    offsets: FloatArray,
+    log_mu: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
 ) -> FloatArray:
     """Per unit, the spend whose marginal return is exp(log_mu), interpolated log-log."""
-    target = log_mu[..., None, None]
-    above = (log_m > target).sum(-1)  # grid points still worth more than mu (marginal falls)
-    last = log_x.shape[-1] - 1
+    # Grid points still worth more than mu, found by one binary search over every unit's table
+    # laid end to end (each unit's falling marginals, negated and shifted into its own band).
+    query = (-log_mu[..., None] + offsets).ravel()
+    points = log_x.shape[-1]
+    found = np.searchsorted(sorted_flat, query, side="left").reshape(offsets.shape)
+    above = found - np.arange(offsets.size).reshape(offsets.shape) * points
+    last = points - 1
     i = np.clip(above, 1, last)[..., None]
     x0, x1 = np.take_along_axis(log_x, i - 1, -1)[..., 0], np.take_along_axis(log_x, i, -1)[..., 0]
     m0, m1 = np.take_along_axis(log_m, i - 1, -1)[..., 0], np.take_along_axis(log_m, i, -1)[..., 0]
@@ -107,14 +118,31 @@ def optimal_split(
             f"({float(np.min(low.sum(-1))):.2f} to {float(np.max(high.sum(-1))):.2f})"
         )
     log_x, log_m = _table(curves, low, high)
+    # Keep the tables strictly falling (floating ties at the flat ends would break the search).
+    log_m = np.minimum.accumulate(log_m, axis=-1)
+    band = float(log_m.max() - log_m.min()) + 2.0
+    offsets = np.arange(low.size, dtype=np.float64).reshape(low.shape) * band - float(log_m.min())
+    sorted_flat = (-log_m + offsets[..., None]).ravel()
     log_lo = log_m.min(axis=(-2, -1)) - 1.0
     log_hi = log_m.max(axis=(-2, -1)) + 1.0
+
+    def spend_at(log_mu: FloatArray) -> FloatArray:
+        return _spend_at(
+            log_x,
+            log_m,
+            sorted_flat=sorted_flat,
+            offsets=offsets,
+            log_mu=log_mu,
+            low=low,
+            high=high,
+        )
+
     for _ in range(_OUTER):
         mid = (log_lo + log_hi) / 2
-        over = _spend_at(log_x, log_m, mid, low, high).sum(-1) > total_b
+        over = spend_at(mid).sum(-1) > total_b
         log_lo = np.where(over, mid, log_lo)
         log_hi = np.where(over, log_hi, mid)
-    spend = _spend_at(log_x, log_m, log_hi, low, high)
+    spend = spend_at(log_hi)
     remainder = total_b - spend.sum(-1)
     room = np.where(remainder[..., None] > 0, high - spend, spend - low)
     room_sum = np.maximum(room.sum(-1), 1e-300)

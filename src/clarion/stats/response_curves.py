@@ -10,10 +10,11 @@ exact mixture of Gammas — no sampler, milliseconds per unit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln
 
 from clarion.stats.arrays import FloatArray, as_floats
 from clarion.stats.budget_solver import Curves
@@ -102,51 +103,94 @@ def fit_response(
     x, y = as_floats(spend), as_floats(results)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError("spend and results must be one value per day, the same number of days")
+    (posterior,) = fit_responses(x[None, :], y[None, :], [prior], half_life_days=half_life_days)
+    return posterior
+
+
+def fit_responses(
+    spend: FloatArray,
+    results: FloatArray,
+    priors: Sequence[ResponsePrior],
+    *,
+    half_life_days: float | None = None,
+) -> list[ResponsePosterior]:
+    """``fit_response`` for many units at once: ``spend`` and ``results`` are (units, days).
+
+    The priors may differ in reference spend and expected results, not in their grid.
+    """
+    x, y = as_floats(spend), as_floats(results)
+    if x.shape != y.shape or x.ndim != 2 or x.shape[0] != len(priors):
+        raise ValueError("spend and results must be one value per day, the same number of days")
     if np.any(x < 0) or np.any(y < 0) or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("spend and results must be finite and not negative")
-    lambdas = as_floats(prior.carryovers)
-    halves = as_floats(prior.saturation_multiples) * prior.reference_spend
-    shapes = as_floats(prior.shapes)
+    first = priors[0]
+    grid = (first.saturation_multiples, first.shapes, first.carryovers, first.strength)
+    if any((p.saturation_multiples, p.shapes, p.carryovers, p.strength) != grid for p in priors):
+        raise ValueError("units fitted together must share the prior grid and strength")
+    units, days = x.shape
+    lambdas = as_floats(first.carryovers)
+    shapes = as_floats(first.shapes)
+    reference = as_floats([p.reference_spend for p in priors])
+    expected = as_floats([p.expected_at_reference for p in priors])
+    multiples = as_floats(first.saturation_multiples)
     # Grid points ordered (half, shape, carry-over), carry-over fastest.
-    scale = np.repeat(halves, shapes.size * lambdas.size)
-    hill = np.tile(np.repeat(shapes, lambdas.size), halves.size)
-    lam = np.tile(lambdas, halves.size * shapes.size)
+    points = multiples.size * shapes.size * lambdas.size
+    scale = np.repeat(multiples, shapes.size * lambdas.size)[None, :] * reference[:, None]
+    hill = np.tile(np.repeat(shapes, lambdas.size), multiples.size)
+    lam = np.tile(lambdas, multiples.size * shapes.size)
     # A Gamma prior per point whose mean gives the expected results at the reference spend.
-    at_reference = _hill(np.full(scale.size, prior.reference_spend), scale, hill)
-    shape0 = np.full(scale.size, prior.strength)
-    rate0 = prior.strength * at_reference / prior.expected_at_reference
-    if x.size == 0:
-        weights = np.full(scale.size, 1.0 / scale.size)
-        return ResponsePosterior(scale, hill, lam, weights, shape0, rate0, 0, 0.0)
-    carry = carried(x, lambdas)  # (lambdas, days)
-    carry_points = np.tile(carry, (halves.size * shapes.size, 1))  # (points, days)
-    h = _hill(carry_points, scale[:, None], hill[:, None])
-    age = np.arange(x.size - 1, -1, -1, dtype=np.float64)
-    discount = np.ones(x.size) if half_life_days is None else 0.5 ** (age / half_life_days)
-    y_seen = y * discount
-    total_y = float(y_seen.sum())
-    exposure = (h * discount[None, :]).sum(axis=1)
+    at_reference = _hill(reference[:, None], scale, hill[None, :])  # (units, points)
+    shape0 = np.full((units, points), first.strength)
+    rate0 = first.strength * at_reference / expected[:, None]
+    if days == 0:
+        weights = np.full((units, points), 1.0 / points)
+        return [
+            ResponsePosterior(scale[u], hill, lam, weights[u], shape0[u], rate0[u], 0, 0.0)
+            for u in range(units)
+        ]
+    level = np.zeros((units, lambdas.size))
+    carry = np.empty((units, lambdas.size, days))
+    for t in range(days):
+        level = (1.0 - lambdas) * x[:, t : t + 1] + lambdas * level
+        carry[:, :, t] = level
+    # log h = −log1p((s / A)^k), built by broadcasting over (units, half, shape, lambda, days).
+    log_carry = np.log(np.maximum(carry, 1e-12))[:, None, None, :, :]
+    log_half = np.log(scale[:, :: shapes.size * lambdas.size])[:, :, None, None, None]
+    ratio = np.exp(shapes[None, None, :, None, None] * (log_half - log_carry))
+    ratio = np.where(carry[:, None, None, :, :] > 0, ratio, np.inf)
+    log_h_all = (-np.log1p(ratio)).reshape(units, points, days)
+    h = np.exp(log_h_all)
+    age = np.arange(days - 1, -1, -1, dtype=np.float64)
+    discount = np.ones(days) if half_life_days is None else 0.5 ** (age / half_life_days)
+    y_seen = y * discount  # (units, days)
+    total_y = y_seen.sum(axis=1, keepdims=True)  # (units, 1)
+    exposure = (h * discount).sum(axis=2)  # (units, points)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_h = np.where(y_seen[None, :] > 0, y_seen[None, :] * np.log(h), 0.0)
+        log_h = np.where(y_seen[:, None, :] > 0, y_seen[:, None, :] * log_h_all, 0.0)
     log_like = (
-        log_h.sum(axis=1)
+        log_h.sum(axis=2)
         + shape0 * np.log(rate0)
         - (shape0 + total_y) * np.log(rate0 + exposure)
         + gammaln(shape0 + total_y)
         - gammaln(shape0)
     )
     log_like = np.where(np.isnan(log_like), -np.inf, log_like)
-    weights = np.exp(log_like - logsumexp(log_like))
-    return ResponsePosterior(
-        scales=as_floats(scale),
-        shapes=as_floats(hill),
-        carryovers=as_floats(lam),
-        weights=as_floats(weights / weights.sum()),
-        shape=as_floats(shape0 + total_y),
-        rate=as_floats(rate0 + exposure),
-        days=int(x.size),
-        results=total_y,
-    )
+    weights = np.exp(log_like - log_like.max(axis=1, keepdims=True))
+    weights /= weights.sum(axis=1, keepdims=True)
+    shape_post, rate_post = shape0 + total_y, rate0 + exposure
+    return [
+        ResponsePosterior(
+            scales=as_floats(scale[u]),
+            shapes=as_floats(hill),
+            carryovers=as_floats(lam),
+            weights=as_floats(weights[u]),
+            shape=as_floats(shape_post[u]),
+            rate=as_floats(rate_post[u]),
+            days=days,
+            results=float(total_y[u, 0]),
+        )
+        for u in range(units)
+    ]
 
 
 def mean_curves(posteriors: list[ResponsePosterior]) -> Curves:
@@ -163,6 +207,22 @@ def drawn_curves(
     posteriors: list[ResponsePosterior], rng: np.random.Generator, size: int
 ) -> Curves:
     """``size`` joint posterior draws (Thompson sampling) as one batch: (size, units, 1) terms."""
-    draws = [p.draw(rng, size) for p in posteriors]
-    parts = [as_floats(np.stack([d[i] for d in draws], axis=-1)[..., None]) for i in range(3)]
-    return Curves(weight=parts[0], half=parts[1], shape=parts[2])
+    cumulative = np.cumsum(np.stack([p.weights for p in posteriors]), axis=1)  # (units, points)
+    cumulative /= cumulative[:, -1:]
+    rows = np.arange(len(posteriors))[:, None]
+    # One binary search for every unit: unit u's cumulative weights live in [2u, 2u + 1].
+    picks = rng.random((len(posteriors), size)) + 2.0 * rows
+    found = np.searchsorted((cumulative + 2.0 * rows).ravel(), picks.ravel(), side="right")
+    points = np.minimum(
+        found.reshape(picks.shape) - rows * cumulative.shape[1], cumulative.shape[1] - 1
+    )  # (units, size)
+    shape = np.stack([p.shape for p in posteriors])[rows, points]
+    rate = np.stack([p.rate for p in posteriors])[rows, points]
+    a = rng.gamma(shape, 1.0 / rate)
+    half = np.stack([p.scales for p in posteriors])[rows, points]
+    hill = np.stack([p.shapes for p in posteriors])[rows, points]
+    return Curves(
+        weight=as_floats(a.T[..., None]),
+        half=as_floats(half.T[..., None]),
+        shape=as_floats(hill.T[..., None]),
+    )
