@@ -213,7 +213,11 @@ def _step_time_100_units() -> float:
 
 def run(quick: bool) -> list[Record]:
     """Regret per strategy over simulated markets, the solver check, and the step time."""
-    count = 3 if quick else 200
+    return measure(3 if quick else 200)
+
+
+def measure(count: int) -> list[Record]:
+    """The benchmark over ``count`` markets (seeds 0 to count − 1)."""
     markets = [_market(seed) for seed in range(count)]
     strategies = ["Clarion allocator", *[k for k in REFERENCE if not k.startswith("Thompson")]]
     regrets: dict[str, list[float]] = {s: [] for s in strategies}
