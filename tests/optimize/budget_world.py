@@ -15,7 +15,7 @@ from clarion.instance import Instance
 from clarion.optimize import service as budget
 from clarion.optimize.contracts import UnitSpec
 
-START, END = date(2027, 2, 1), date(2027, 3, 2)  # 30 days
+START, END = date(2027, 2, 2), date(2027, 3, 3)  # 30 days, from the day after the test clock
 UNITS = [
     UnitSpec(channel="search", ad_set="brand", max_daily=Decimal(400)),
     UnitSpec(channel="social", ad_set="ops", audience="ops-managers", max_daily=Decimal(400)),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
-from budget_world import UNITS, SimulatedMarket, campaign
+from budget_world import START, UNITS, SimulatedMarket, campaign
 
 from clarion.auth.contracts import Workspace
+from clarion.core.clock import SimulatedClock
 from clarion.core.errors import Conflict, InvalidInput
 from clarion.instance import Instance
 from clarion.optimize import service as budget
@@ -19,7 +20,11 @@ TRUTH = {UNITS[0].key: (6.0, 80.0), UNITS[1].key: (14.0, 200.0), UNITS[2].key: (
 
 
 def _run(instance: Instance, workspace_id: str, days: int, market: SimulatedMarket) -> None:
-    """Run the campaign day by day: recommend (auto-applied or approved), deliver, observe."""
+    """Run the campaign day by day: each evening recommend tomorrow's split (auto-applied or
+    approved), then deliver it and observe."""
+    clock = instance.clock
+    assert isinstance(clock, SimulatedClock)
+    clock.set(datetime.combine(START - timedelta(days=1), time(18), UTC))
     observations: dict[str, DailyResults] = {
         unit_key_text(u.key): DailyResults([], []) for u in UNITS
     }
@@ -45,11 +50,11 @@ def _run(instance: Instance, workspace_id: str, days: int, market: SimulatedMark
                 actor="marketer",
                 platforms=[market],
             )
+        instance.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
         for report in market.report(instance.clock.now().date()):
             seen = observations[unit_key_text(report.unit)]
             seen.spend.append(float(report.cost))
             seen.results.append(float(report.conversions or 0))
-        instance.clock.advance(timedelta(days=1))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("mode", ["recommend", "auto"])

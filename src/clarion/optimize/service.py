@@ -301,7 +301,7 @@ def apply(
         )
     change = next(c for c in history(store, workspace_id, state.campaign_id) if c.id == change_id)
     by_name = {u.name: u.key for u in state.units}
-    day = effective or (now.date() + timedelta(days=1))
+    day = effective or max(now.date() + timedelta(days=1), state.start_date)
     for platform in platforms:
         runs = {unit_key_text(k) for k in platform.units()}
         budgets = {by_name[n]: amount for n, amount in change.split.items() if n in runs}
@@ -416,14 +416,18 @@ def recommend(
     state = budget_state(store, workspace_id, campaign_ref)
     if not state.units:
         raise Conflict("declare the campaign's allocation units before asking for a split")
-    today = clock.now().date()
+    # The split decided now runs from tomorrow (or the start); days before it that are not yet
+    # observed are assumed spent at the current split.
+    effective = max(clock.now().date() + timedelta(days=1), state.start_date)
     days_total = (state.end_date - state.start_date).days + 1
-    first = max(today, state.start_date)
-    days_left = (state.end_date - first).days + 1
+    days_left = (state.end_date - effective).days + 1
     if days_left <= 0:
         raise Conflict("the campaign has ended: there is no budget left to allocate")
+    observed_days = max((len(o.spend) for o in observations.values()), default=0)
+    pending = max(0, (effective - state.start_date).days - observed_days)
+    committed = pending * float(sum(state.current.split.values())) if state.current else 0.0
     spent = sum(sum(o.spend) for o in observations.values())
-    remaining = float(state.total) - spent
+    remaining = float(state.total) - spent - committed
     planned_daily = float(state.total) / days_total
     per_unit = planned_daily / len(state.units)
     policy = state.policy
@@ -465,9 +469,7 @@ def recommend(
         [h.results.tolist() for h in histories],
         policy,
     )
-    pace = pacing_alert(
-        spent, float(state.total), (first - state.start_date).days, days_total, policy
-    )
+    pace = pacing_alert(spent, float(state.total), observed_days, days_total, policy)
     alerts += [pace] if pace else []
     recommendation = Recommendation(
         split=split,
@@ -502,5 +504,6 @@ def recommend(
             clock=clock,
             actor=actor,
             platforms=platforms,
+            effective=effective,
         )
     return change, recommendation
