@@ -358,19 +358,22 @@ def revert(
 def observed(
     store: AppStore, events: EventStore, workspace_id: str, campaign_ref: str, *, now: datetime
 ) -> dict[str, DailyResults]:
-    """Each unit's cost and conversions per day so far, from the metric dictionary.
+    """Each unit's cost and results per day so far, from the metric dictionary.
+
+    Results are conversion events, or their revenue when the policy's objective is value.
 
     The event store records channel and ad set, not the audience, so units that differ only
     by audience share their ad set's figures (split evenly between them).
     """
     state = budget_state(store, workspace_id, campaign_ref)
+    result_metric = "revenue" if state.policy.objective == "value" else "conversions"
     found = analytics.campaign_metrics(
         store,
         events,
         workspace_id,
         state.campaign_id,
         now=now,
-        metrics=["cost", "conversions"],
+        metrics=["cost", result_metric],
         by=["channel", "ad_set", "day"],
         since=state.start_date,
         until=min(state.end_date, now.date() - timedelta(days=1)),
@@ -389,7 +392,7 @@ def observed(
         index = (date.fromisoformat(str(row.group["day"])[:10]) - state.start_date).days
         if 0 <= index < days:
             cost[pair][index] += row.metrics["cost"].value or 0.0
-            conversions[pair][index] += row.metrics["conversions"].value or 0.0
+            conversions[pair][index] += row.metrics[result_metric].value or 0.0
     result = {}
     for unit in state.units:
         pair = (unit.key.channel, unit.key.ad_set)
@@ -435,7 +438,10 @@ def recommend(
     histories = []
     for unit in state.units:
         seen = observations.get(unit.name, DailyResults([], []))
-        expected = per_unit / target if target else max(per_unit / 50.0, 1e-3)
+        if policy.objective == "value":
+            expected = per_unit  # a return on ad spend of 1 until the data says otherwise
+        else:
+            expected = per_unit / target if target else max(per_unit / 50.0, 1e-3)
         histories.append(
             UnitHistory(
                 np.asarray(seen.spend, dtype=float),
@@ -463,11 +469,15 @@ def recommend(
         u.name: min(u.max_daily, max(u.min_daily, Decimal(repr(x)).quantize(quantum)))
         for u, x in zip(state.units, allocation.split.tolist(), strict=True)
     }
-    alerts = cpa_drift_alerts(
-        [u.name for u in state.units],
-        [h.spend.tolist() for h in histories],
-        [h.results.tolist() for h in histories],
-        policy,
+    alerts = (
+        []
+        if policy.objective == "value"
+        else cpa_drift_alerts(
+            [u.name for u in state.units],
+            [h.spend.tolist() for h in histories],
+            [h.results.tolist() for h in histories],
+            policy,
+        )
     )
     pace = pacing_alert(spent, float(state.total), observed_days, days_total, policy)
     alerts += [pace] if pace else []
