@@ -273,7 +273,7 @@ def measure(count: int) -> list[Record]:
         Record(
             "allocator",
             "largest budget spent off the total",
-            spent_off,
+            float(spent_off),
             "share",
             target="≤ 0.01",
             met=bool(spent_off <= 0.01),
