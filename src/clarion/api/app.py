@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from clarion import __version__
 from clarion.api import (
+    budget,
     campaigns,
     contacts,
     content,
@@ -90,6 +91,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(experiments.router)
     app.include_router(unsubscribe.router)
     app.include_router(feedback.router)
+    app.include_router(budget.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -17,6 +17,7 @@ from clarion.auth.contracts import KeyKind
 from clarion.campaigns import service as campaigns
 from clarion.campaigns.files import load_plan_file
 from clarion.campaigns.lifecycle import CampaignState
+from clarion.cli.budget import budget_app
 from clarion.cli.common import cli_actor, cli_settings, with_instance
 from clarion.cli.contacts import contacts_app
 from clarion.cli.content import content_app
@@ -63,6 +64,7 @@ app.command("metrics")(metrics_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback", no_args_is_help=True)
 app.command("simulate")(simulate_command)
+app.add_typer(budget_app, name="budget", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", "-w", help="Workspace key.")]
