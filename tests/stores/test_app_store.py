@@ -14,6 +14,7 @@ from clarion.campaigns import tables as campaign_tables
 from clarion.content import tables as content_tables
 from clarion.core.errors import NotInitialised
 from clarion.experiments import tables as experiment_tables
+from clarion.reports import tables as report_tables
 from clarion.stores.app import AppStore, metadata, open_app_store
 from clarion.stores.app.migrate import current_revision, head_revision, require_current
 from clarion.tracking import tables as tracking_tables
@@ -23,6 +24,7 @@ SLICE_TABLES = (
     campaign_tables,
     content_tables,
     experiment_tables,
+    report_tables,
     tracking_tables,
 )  # every slice that owns app-store tables
 

@@ -16,6 +16,7 @@ from clarion.api import (
     experiments,
     metrics,
     personas,
+    reports,
     segments,
     snippet,
     tracking,
@@ -78,6 +79,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(snippet.router)
     app.include_router(content.router)
     app.include_router(experiments.router)
+    app.include_router(reports.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

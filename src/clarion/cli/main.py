@@ -33,6 +33,7 @@ from clarion.cli.output import (
     state_text,
 )
 from clarion.cli.personas import persona_app
+from clarion.cli.reports import report_command
 from clarion.cli.segments import segment_app
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
@@ -56,6 +57,7 @@ app.add_typer(segment_app, name="segment", no_args_is_help=True)
 app.add_typer(persona_app, name="persona", no_args_is_help=True)
 app.add_typer(content_app, name="content", no_args_is_help=True)
 app.command("metrics")(metrics_command)
+app.command("report")(report_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
