@@ -163,12 +163,14 @@ def pacing(targets: Sequence[TargetCheck], elapsed: float) -> Found:
         definition = DEFINITIONS.get(check.metric)
         if definition is None or not definition.additive or check.status != "off_track":
             continue
-        assert check.pacing is not None and check.actual is not None
+        if check.actual is None:
+            continue
+        share = "before its start" if check.pacing is None else f"at {check.pacing:.0%} of plan"
         findings.append(
             Finding(
                 id=f"pacing-{check.metric}",
                 kind="pacing",
-                title=f"Off pace: {check.metric} at {check.pacing:.0%} of plan",
+                title=f"Off pace: {check.metric} {share}",
                 detail=f"{check.text}: {check.reason} ({elapsed:.0%} of the campaign gone by)",
                 evidence={
                     "metric": check.metric,

@@ -66,7 +66,9 @@ def recommendations(findings: Sequence[Finding]) -> list[Recommendation]:
                     f"pace-{e['metric']}",
                     "fix_pacing",
                     f"Re-plan {e['metric']}: it ran at {e['pacing']:.0%} of the pace the target"
-                    " needed.",
+                    " needed."
+                    if e["pacing"] is not None
+                    else f"Re-plan {e['metric']}: it ran before the campaign's first day.",
                     (f.id,),
                 )
             )

@@ -89,8 +89,8 @@ def _num(value: float | None) -> str:
 def _shown(measured: Interval | None) -> str:
     if measured is None or measured.value is None:
         return "no data"
-    if measured.low is None or measured.high is None:
-        return _num(measured.value)
+    if measured.low is None or measured.high is None or measured.low == measured.high:
+        return f"{_num(measured.value)} (n={measured.n})"
     return f"{_num(measured.value)} ({_num(measured.low)} to {_num(measured.high)}, n={measured.n})"
 
 
