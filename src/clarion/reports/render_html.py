@@ -7,6 +7,7 @@ from typing import Final
 from jinja2 import Environment
 from markupsafe import Markup
 
+from clarion.core.metrics import METRICS, Unit
 from clarion.reports.charts import specs, svg
 from clarion.reports.contracts import Interval, Report
 
@@ -41,8 +42,8 @@ budget {{ "%.2f" | format(r.budget_total) }} {{ r.currency }}</p>
 <h2>KPI targets and results</h2>
 {% if r.kpis %}<div class="scroll"><table><tr><th>Target</th><th>Result (95% interval)</th>
 <th>Expected by now</th><th>Verdict</th></tr>
-{% for k in r.kpis %}<tr><td>{{ k.text }}</td><td>{{ shown(k.actual) }}</td>
-<td>{{ num(k.expected_by_now) }}</td>
+{% for k in r.kpis %}<tr><td>{{ k.text }}</td><td>{{ shown(k.actual, k.metric) }}</td>
+<td>{{ num(k.expected_by_now, k.metric) }}</td>
 <td><span class="v {{ k.verdict }}">{{ k.verdict.replace("_", " ") }}</span>
 <div class="muted">{{ k.reason }}</div></td></tr>{% endfor %}
 </table></div>{% else %}<p class="muted">The plan sets no KPI target.</p>{% endif %}
@@ -51,7 +52,8 @@ budget {{ "%.2f" | format(r.budget_total) }} {{ r.currency }}</p>
 <h2>Hypotheses</h2>
 {% for h in r.hypotheses %}<div id="hypothesis-{{ h.key }}">
 <p><span class="v {{ h.verdict }}">{{ h.verdict.replace("_", " ") }}</span> {{ h.statement }}</p>
-<p class="muted">{{ h.metric }}: {% for g in h.groups %}{{ group(g.group) }} {{ shown(g.measured) }}
+<p class="muted">{{ h.metric }}: {% for g in h.groups %}{{ group(g.group) }}
+{{ shown(g.measured, h.metric) }}
 {%- if not loop.last %} vs {% endif %}{% endfor %}; ratio {{ shown(h.ratio) }}
 (expected {{ h.expected }}{% if h.min_ratio %}, at least {{ h.min_ratio }}×{% endif %}):
 {{ h.reason }}.</p></div>
@@ -80,18 +82,28 @@ budget {{ "%.2f" | format(r.budget_total) }} {{ r.currency }}</p>
 _ENV: Final = Environment(autoescape=True, keep_trailing_newline=True)
 
 
-def _num(value: float | None) -> str:
+def _num(value: float | None, metric: str | None = None) -> str:
+    """A number in its metric's unit: rates as percentages, counts whole, others to 4 digits."""
     if value is None:
         return "—"
+    unit = METRICS[metric].unit if metric in METRICS else None
+    if unit is Unit.RATE:
+        return f"{value:.1%}"
+    if unit is Unit.COUNT:
+        return f"{value:,.0f}"
+    if unit is Unit.MONEY:
+        return f"{value:,.2f}"
     return f"{value:.4g}"
 
 
-def _shown(measured: Interval | None) -> str:
+def _shown(measured: Interval | None, metric: str | None = None) -> str:
     if measured is None or measured.value is None:
         return "no data"
+    value = _num(measured.value, metric)
     if measured.low is None or measured.high is None or measured.low == measured.high:
-        return f"{_num(measured.value)} (n={measured.n})"
-    return f"{_num(measured.value)} ({_num(measured.low)} to {_num(measured.high)}, n={measured.n})"
+        return f"{value} (n={measured.n:,})"
+    low, high = _num(measured.low, metric), _num(measured.high, metric)
+    return f"{value} ({low} to {high}, n={measured.n:,})"
 
 
 def _group(group: dict[str, str]) -> str:
