@@ -104,6 +104,9 @@ def test_the_api_serves_each_format(client: TestClient, autumn: Counts) -> None:
     bad = client.get("/v1/campaigns/autumn/report", params={"format": "docx"})
     assert bad.status_code in (400, 422)
     assert client.get("/v1/campaigns/winter/report").status_code == 404
+    hostile = client.get("/v1/campaigns/%3Cscript%3Ealert(1)%3C%2Fscript%3E/report")
+    assert hostile.status_code == 404 and "<script>" not in hostile.headers["content-type"]
+    assert hostile.headers["content-type"].startswith("application/json")
 
 
 def test_the_cli_writes_each_format_and_keeps_learnings(tmp_path: Path) -> None:
