@@ -17,6 +17,7 @@ from clarion.delivery import tables as delivery_tables
 from clarion.delivery.feedback import tables as feedback_tables
 from clarion.experiments import tables as experiment_tables
 from clarion.optimize import tables as budget_tables
+from clarion.reports import tables as report_tables
 from clarion.stores.app import AppStore, metadata, open_app_store
 from clarion.stores.app.migrate import current_revision, head_revision, require_current
 from clarion.tracking import tables as tracking_tables
@@ -27,6 +28,7 @@ SLICE_TABLES = (
     content_tables,
     experiment_tables,
     budget_tables,
+    report_tables,
     tracking_tables,
     feedback_tables,
     delivery_tables,

@@ -18,6 +18,7 @@ from clarion.api import (
     feedback,
     metrics,
     personas,
+    reports,
     segments,
     sends,
     snippet,
@@ -92,6 +93,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(unsubscribe.router)
     app.include_router(feedback.router)
     app.include_router(budget.router)
+    app.include_router(reports.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -35,6 +35,7 @@ from clarion.cli.output import (
     state_text,
 )
 from clarion.cli.personas import persona_app
+from clarion.cli.reports import report_command
 from clarion.cli.segments import segment_app
 from clarion.cli.send import send_command
 from clarion.cli.simulate import simulate_command
@@ -61,6 +62,7 @@ app.add_typer(persona_app, name="persona", no_args_is_help=True)
 app.command("send")(send_command)
 app.add_typer(content_app, name="content", no_args_is_help=True)
 app.command("metrics")(metrics_command)
+app.command("report")(report_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback", no_args_is_help=True)
 app.command("simulate")(simulate_command)

@@ -1,0 +1,1 @@
+"""The post-campaign report: facts → findings → recommendations and learnings → HTML/PDF/JSON."""
