@@ -61,7 +61,7 @@ def decode(cookie: str | None, key: bytes, now: datetime) -> Session | None:
     if not cookie or len(cookie) > MAX_COOKIE_CHARS or cookie.count(".") != 1:
         return None
     body, signature = cookie.split(".")
-    if not hmac.compare_digest(signature, _sign(body, key)):
+    if not hmac.compare_digest(signature.encode(), _sign(body, key).encode()):
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
