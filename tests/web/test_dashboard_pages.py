@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from clarion.auth import service as auth
 from clarion.auth.contracts import Workspace
 from clarion.core.clock import SimulatedClock
+from clarion.experiments import service as experiments
+from clarion.experiments.design import read_design
 from clarion.instance import Instance
 from clarion.web.session import COOKIE
 
@@ -228,3 +230,43 @@ def test_the_stylesheet_is_served_from_the_app(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
     assert "http" not in response.text  # nothing fetched from elsewhere
+
+
+def test_experiments_show_their_state_and_latest_decision(
+    browser: TestClient, instance: Instance, workspace: Workspace
+) -> None:
+    spring(instance, workspace.id)
+    for key, name in (("subject-test", "Subject <i>line</i> test"), ("cta-test", "CTA test")):
+        design = read_design(
+            {
+                "key": key,
+                "name": name,
+                "campaign": "spring",
+                "kind": "subject_line",
+                "variants": [
+                    {"key": "a", "content": {"subject": "Spring is here"}},
+                    {"key": "b", "content": {"subject": "Your spring plan, ready"}},
+                ],
+                "primary_metric": "click_rate",
+            }
+        )
+        experiments.create_experiment(
+            instance.store, workspace.id, design, clock=instance.clock, ids=instance.ids, actor="t"
+        )
+        experiments.start(instance.store, workspace.id, key, clock=instance.clock, actor="t")
+    assert instance.events is not None
+    experiments.stop(
+        instance.store,
+        instance.events,
+        workspace.id,
+        "subject-test",
+        clock=instance.clock,
+        ids=instance.ids,
+        actor="t",
+    )
+    html = browser.get("/dashboard/campaigns/spring").text
+    assert "Subject &lt;i&gt;line&lt;/i&gt; test" in html
+    assert '<span class="state">stopped</span>' in html
+    assert '<span class="state">running</span>' in html
+    assert "No decision recorded yet." in html  # the running one
+    assert "Inconclusive:" in html  # the stopped one, in the experiments slice's own words
