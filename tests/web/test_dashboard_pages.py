@@ -144,6 +144,7 @@ def test_the_campaign_page_answers_is_it_on_track(
     spring(instance, workspace.id)
     page = browser.get("/dashboard/campaigns/spring")
     assert page.status_code == 200, page.text
+    assert "data;dur=" in page.headers["server-timing"]  # where the page's time went
     html = page.text
     statuses = dict(re.findall(r'data-metric="(\w+)" data-status="(\w+)"', html))
     assert set(statuses) == {"cpa", "clicks", "conversions", "mqls"}
