@@ -166,10 +166,12 @@ def test_spend_far_behind_plan_raises_a_pacing_alert(
     browser: TestClient, instance: Instance, workspace: Workspace
 ) -> None:
     spring(instance, workspace.id)  # ~1,100 EUR spent of 3,000 × 10.5/31 ≈ 1,016 planned
-    big = plan(budget={"total": 30000, "split": {"search": 15000, "social": 15000}})
+    big = plan(budget={"total": 30000, "split": {"search": 30000}})
     apply(instance, workspace.id, big)
     html = browser.get("/dashboard/campaigns/spring").text
     assert "Spend is behind plan" in html
+    assert "of 30,000 EUR" in html
+    assert re.search(r">social<.*?>\d[\d,]* EUR<", html)  # spent outside the split: still shown
 
 
 def test_a_campaign_without_facts_is_not_called_on_track(

@@ -206,7 +206,7 @@ def _funnel(result: CampaignMetrics) -> Markup:
 
 def _budget(campaign: Campaign, spent: dict[str, float]) -> Markup:
     plan, currency = campaign.plan, campaign.plan.currency
-    channels = list(plan.budget.split) or sorted(spent)
+    channels = [*plan.budget.split, *sorted(set(spent) - set(plan.budget.split))]
     bars = []
     for channel in channels:
         planned = plan.budget.split.get(channel)
