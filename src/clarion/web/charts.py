@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 # Colour-blind-safe (Okabe-Ito), assigned to series in order.
 PALETTE: Final = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
-WIDTH, HEIGHT = 640, 220  # bar charts; line charts are drawn narrower to sit three abreast
+WIDTH = 480  # bar charts: narrow enough that their text stays legible on a phone
 LINE_WIDTH, LINE_HEIGHT = 400, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
 
@@ -97,12 +97,13 @@ def bar_chart(title: str, bars: Sequence[Bar]) -> Markup:
     label = escape(title)
     if not bars:
         return _built(f'<p class="empty">{label}: nothing to show.</p>')
-    row, label_w, text_w = 28, 130, 150
+    row, label_w, text_w = 28, 100, 165
     height = row * len(bars) + 8
     plot_w = WIDTH - label_w - text_w
     top = _nice_max(max(max(b.value, b.reference or 0) for b in bars))
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{label}">'
+        f'<svg class="chart bars" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{label}">'
         f"<title>{label}</title>"
     ]
     for i, (colour, bar) in enumerate(zip(_cycle(len(bars)), bars, strict=True)):
@@ -110,7 +111,7 @@ def bar_chart(title: str, bars: Sequence[Bar]) -> Markup:
         width = plot_w * max(bar.value, 0) / top
         parts.append(
             f'<text class="axis" x="{label_w - 8}" y="{y + 18}" text-anchor="end">'
-            f"{escape(bar.label[:24])}</text>"
+            f"{escape(bar.label[:14])}</text>"
             f'<rect x="{label_w}" y="{y + 4}" width="{width:.1f}" height="{row - 10}" '
             f'fill="{colour}"><title>{escape(bar.label)}: {escape(bar.text)}</title></rect>'
             f'<text class="value" x="{label_w + plot_w + 8}" y="{y + 18}">{escape(bar.text)}</text>'
