@@ -32,6 +32,7 @@ from clarion.api.limits import BodyLimit
 from clarion.delivery.runner import SendRunner
 from clarion.instance import Instance
 from clarion.tracking.collector import Collector
+from clarion.web import views as dashboard
 
 MAX_BODY_BYTES = 1_048_576  # a campaign plan is a page; tracking routes set their own limits
 
@@ -94,6 +95,8 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(feedback.router)
     app.include_router(budget.router)
     app.include_router(reports.router)
+    app.include_router(dashboard.router)  # the web dashboard under /dashboard
+    app.add_exception_handler(dashboard.NeedsLogin, dashboard.needs_login)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
