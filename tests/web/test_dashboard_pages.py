@@ -32,7 +32,11 @@ def browser(client: TestClient, secret_key: str) -> TestClient:
 
 def test_pages_need_a_session(client: TestClient) -> None:
     client.headers.pop("Authorization")
-    for path in ("/dashboard/", "/dashboard/campaigns/spring"):
+    for path in (
+        "/dashboard/",
+        "/dashboard/campaigns/spring",
+        "/dashboard/campaigns/spring/report",
+    ):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == "/dashboard/login"
@@ -157,7 +161,8 @@ def test_the_campaign_page_answers_is_it_on_track(
     assert html.count('<svg class="chart') == 5  # three trends, the funnel, the budget
     assert "search" in html and "social" in html
     assert "of 1,500 EUR" in html  # spend against the plan's split
-    assert "not available yet" in html  # the report and budget history: said plainly
+    assert "budget moves is not on this page yet" in html  # said plainly, never faked
+    assert 'href="/dashboard/campaigns/spring/report"' in html
     verdict = re.search(r'data-verdict="(\w+)"', html)
     assert verdict and verdict.group(1) in ("good", "bad", "unsure")
 
@@ -192,7 +197,11 @@ def test_hostile_names_are_escaped(
         workspace.id,
         plan(name=hostile[:100], objective="\"><svg onload=alert(1)> {% raw %}' OR 1=1 --"),
     )
-    for path in ("/dashboard/", "/dashboard/campaigns/spring"):
+    for path in (
+        "/dashboard/",
+        "/dashboard/campaigns/spring",
+        "/dashboard/campaigns/spring/report",
+    ):
         html = browser.get(path).text
         assert "<script>alert" not in html
         assert "<img src=x" not in html
@@ -212,7 +221,11 @@ def test_no_personal_data_reaches_any_page(
     browser: TestClient, instance: Instance, workspace: Workspace, client: TestClient
 ) -> None:
     spring(instance, workspace.id)
-    for path in ("/dashboard/", "/dashboard/campaigns/spring"):
+    for path in (
+        "/dashboard/",
+        "/dashboard/campaigns/spring",
+        "/dashboard/campaigns/spring/report",
+    ):
         html = browser.get(path).text
         for value in (PERSON["email"], PERSON["first_name"], PERSON["last_name"], "@example.org"):
             assert value not in html
@@ -273,3 +286,17 @@ def test_experiments_show_their_state_and_latest_decision(
     assert '<span class="state">running</span>' in html
     assert "No decision recorded yet." in html  # the running one
     assert "Inconclusive:" in html  # the stopped one, in the experiments slice's own words
+
+
+def test_the_report_page_is_the_post_campaign_report(
+    browser: TestClient, instance: Instance, workspace: Workspace
+) -> None:
+    spring(instance, workspace.id)
+    response = browser.get("/dashboard/campaigns/spring/report")
+    assert response.status_code == 200, response.text
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    html = response.text
+    assert "<script" not in html
+    assert "Recommendations" in html or "recommendations" in html
+    assert browser.get("/dashboard/campaigns/nope/report").status_code == 404

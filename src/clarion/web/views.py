@@ -18,6 +18,7 @@ from clarion.auth.contracts import KeyKind
 from clarion.campaigns import service as campaigns
 from clarion.core.errors import ClarionError, NotFound, Unauthorized
 from clarion.instance import Instance
+from clarion.reports.service import campaign_report_html
 from clarion.web import overview
 from clarion.web.session import (
     COOKIE,
@@ -200,6 +201,38 @@ def campaign(request: Request, ref: str, session: SessionDep) -> HTMLResponse:
     except ClarionError as error:
         return page("error.html", 422, session=session, message=error.message)
     return page("campaign.html", data_ms=_ms(started), session=session, page=shown)
+
+
+# The report is one self-contained page: its styles are inline, and nothing else may load.
+REPORT_HEADERS: Final = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+@router.get("/campaigns/{ref}/report")
+def campaign_report(request: Request, ref: str, session: SessionDep) -> Response:
+    """The post-campaign report of one campaign, as of now, built from stored facts."""
+    instance = _instance(request)
+    if instance.events is None:
+        message = "This server does not own the event store, so it cannot build the report."
+        return page("error.html", 503, session=session, message=message)
+    try:
+        html = campaign_report_html(
+            instance.store,
+            instance.events,
+            session.workspace_id,
+            ref[:200],
+            now=instance.clock.now(),
+        )
+    except NotFound:
+        return page("error.html", 404, session=session, message="No such campaign here.")
+    except ClarionError as error:
+        return page("error.html", 422, session=session, message=error.message)
+    return HTMLResponse(html, headers=REPORT_HEADERS)
 
 
 @router.get("/static/dashboard.css")
