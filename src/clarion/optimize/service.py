@@ -34,6 +34,7 @@ from clarion.optimize.tables import budget_changes, budget_policies, budget_unit
 from clarion.stats.response_curves import ResponsePrior
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
+from clarion.tracking.spend.current import current_spend
 
 ALLOCATOR = "allocator"
 MAX_UNITS = 500
@@ -393,6 +394,12 @@ def observed(
         if 0 <= index < days:
             cost[pair][index] += row.metrics["cost"].value or 0.0
             conversions[pair][index] += row.metrics[result_metric].value or 0.0
+    if result_metric == "conversions":
+        # Clarion's own conversion events know the channel, not the ad set: per unit, the
+        # platform's own attribution is the only signal there is, so it is used where reported.
+        for pair, index, reported in _platform_conversions(events, workspace_id, state):
+            if pair in sharing and 0 <= index < days:
+                conversions[pair][index] = reported
     result = {}
     for unit in state.units:
         pair = (unit.key.channel, unit.key.ad_set)
@@ -401,6 +408,28 @@ def observed(
             [c / share for c in cost[pair]], [c / share for c in conversions[pair]]
         )
     return result
+
+
+def _platform_conversions(
+    events: EventStore, workspace_id: str, state: BudgetState
+) -> list[tuple[tuple[str, str], int, float]]:
+    """(channel, ad set), day index and conversions, where the ad platform reported them."""
+    spend = current_spend(events, workspace_id)
+    spend = spend.filter((spend.campaign_id == state.campaign_id) & spend.conversions.notnull())
+    rows = (
+        spend.group_by(["channel", "ad_set", "day"])
+        .aggregate(reported=spend.conversions.sum())
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return [
+        (
+            (str(r["channel"]), str(r["ad_set"] or "")),
+            (r["day"] - state.start_date).days,
+            float(r["reported"]),
+        )
+        for r in rows
+    ]
 
 
 def recommend(
