@@ -36,8 +36,10 @@ from clarion.experiments import service as experiments
 from clarion.experiments.design import read_design
 from clarion.optimize import service as budget
 from clarion.optimize.files import read_budget
+from clarion.reports.render_html import report_html
 from clarion.reports.render_json import report_json
-from clarion.reports.service import rendered, report_and_learn
+from clarion.reports.render_pdf import report_pdf
+from clarion.reports.service import report_and_learn
 from clarion.settings import SmtpSettings
 from clarion.simulate.email_behaviour import EmailParameters
 from clarion.simulate.inbox import Mailboxes
@@ -225,11 +227,10 @@ def _finish(
     )
     campaigns.transition(store, ws, CAMPAIGN, CampaignState.COMPLETED, clock=clock, actor=ACTOR)
     report = report_and_learn(store, events, ws, CAMPAIGN, clock=clock, ids=ids)
-    files = {}
-    for fmt in ("json", "html", "pdf"):
-        path = out / f"report.{fmt}"
-        path.write_bytes(rendered(report, fmt))
-        files[fmt] = path
+    files = {fmt: out / f"report.{fmt}" for fmt in ("json", "html", "pdf")}
+    html = report_html(report)  # the charts are drawn once, for the page and the PDF
+    files["html"].write_text(html)
+    files["pdf"].write_bytes(report_pdf(report, html))
     rates = {
         variant: sums.open_seen / sums.delivered
         for variant, sums in market.ledger.email.items()

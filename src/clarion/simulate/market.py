@@ -271,6 +271,7 @@ class SimulatedMarket:
     ) -> None:
         """Each order an ad won comes back as a real conversion postback naming its channel."""
         scenario, web_model = self.scenario, self.scenario.web
+        orders: list[dict[str, Any]] = []
         for report in reports:
             count = report.conversions or 0
             if not count:
@@ -282,9 +283,8 @@ class SimulatedMarket:
             values = web_model.order_value * rng.lognormal(0.0, web_model.order_sigma, count)
             for k in range(count):
                 order = f"paid-{scenario.seed}-{unit.ad_set}-{midnight.date()}-{k}"
-                answer = web.post(
-                    "/v1/conversions",
-                    json={
+                orders.append(
+                    {
                         "order_id": order,
                         "value": f"{values[k]:.2f}",
                         "currency": scenario.currency,
@@ -292,11 +292,13 @@ class SimulatedMarket:
                         "anonymous_id": f"ad-{order}",
                         "campaign_id": scenario.campaign_id,
                         "channel": unit.channel,
-                    },
-                    headers={"Authorization": f"Bearer {self.keys.secret}"},
+                    }
                 )
-                if answer.status_code != 200:
-                    raise RuntimeError(f"POST /v1/conversions answered {answer.status_code}")
+        headers = {"Authorization": f"Bearer {self.keys.secret}"}
+        post = partial(web.post, "/v1/conversions", headers=headers)
+        for answer in self._pool.map(lambda body: post(json=body), orders):
+            if answer.status_code != 200:
+                raise RuntimeError(f"POST /v1/conversions answered {answer.status_code}")
 
     def _mail(self, web: httpx.Client, midnight: datetime, day: int) -> None:
         """Today's email: the director's sends through the real sender, or the newsletter."""
