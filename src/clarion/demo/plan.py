@@ -110,7 +110,11 @@ class DemoPlan:
         """The campaign file (as data): objective, KPIs, budget, hypotheses, email steps."""
         paid_total = PAID_DAILY * self.days
         steps: dict[str, dict[str, Any]] = {
-            "teaser": {"template": "demo-teaser", "audience": "segment:mailable"},
+            "teaser": {
+                "template": "demo-teaser",
+                "audience": "segment:mailable",
+                "experiment": EXPERIMENT,  # the subject line each person gets is its arm's
+            },
             "nurture": {
                 "template": "demo-nurture",
                 # Clickers of the last week who have not converted since their last click.
