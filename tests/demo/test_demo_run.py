@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from clarion.api.app import create_app
+from clarion.auth import service as auth
+from clarion.auth.contracts import KeyKind
 from clarion.cli.main import app
 from clarion.core.errors import InvalidInput
 from clarion.demo.run import DemoOptions, run_demo
+from clarion.instance import open_instance
+from clarion.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +95,49 @@ def test_the_demo_refuses_a_directory_in_use_and_impossible_sizes(tmp_path: Path
     with pytest.raises(InvalidInput, match="--days"):
         run_demo(DemoOptions(out=tmp_path / "new", contacts=2000, days=1))
     assert not (tmp_path / "new").exists()
+
+
+def test_the_dashboard_over_the_demo_installation_answers_is_it_on_track(
+    demo: dict[str, object],
+) -> None:
+    out = demo["out"]
+    assert isinstance(out, Path)
+    data = out / "data"
+    settings = Settings(
+        data_dir=data,
+        app_store_url=f"sqlite:///{data / 'clarion.db'}",
+        event_store_url=f"duckdb://{data / 'events.duckdb'}",
+    )
+    instance = open_instance(settings)
+    try:
+        instance.open_events()
+        workspace = instance.workspace(auth.DEFAULT_WORKSPACE)
+        key = auth.create_key(
+            instance.store,
+            workspace.id,
+            KeyKind.SECRET,
+            pepper=instance.pepper,
+            clock=instance.clock,
+            ids=instance.ids,
+            label="test",
+        ).plaintext
+        with TestClient(create_app(instance)) as client:
+            form = client.get("/dashboard/login").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert csrf is not None
+            signed = client.post(
+                "/dashboard/login",
+                data={"key": key, "role": "viewer", "csrf": csrf.group(1)},
+                follow_redirects=False,
+            )
+            assert signed.status_code == 303
+            listing = client.get("/dashboard/")
+            assert listing.status_code == 200 and "demo-spring-launch" in listing.text
+            page = client.get("/dashboard/campaigns/demo-spring-launch")
+            assert page.status_code == 200
+            assert "<svg" in page.text and "open_rate" in page.text.replace(" ", "_").lower()
+            assert "@s7.example.com" not in page.text  # no one's address on an aggregate page
+            report = client.get("/dashboard/campaigns/demo-spring-launch/report")
+            assert report.status_code == 200 and "Budget moved toward" in report.text
+    finally:
+        instance.close()

@@ -120,7 +120,11 @@ class DemoPlan:
                 # Clickers of the last week who have not converted since their last click.
                 "audience": {"did": "email_click", "but_not": "conversion", "within_days": 7},
             },
-            "reminder": {"template": "demo-reminder", "audience": "segment:mailable"},
+            "reminder": {
+                "template": "demo-reminder",
+                # Warm but not yet convinced: opened in the last two weeks, never clicked since.
+                "audience": {"did": "email_open", "but_not": "email_click", "within_days": 14},
+            },
         }
         email = [
             {

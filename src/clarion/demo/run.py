@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -62,6 +62,9 @@ class DemoOptions:
     days: int = 30
     seed: int = 7
     start: date = START
+    # The market's truth about the two subject lines (log-odds of a human open): what the
+    # subject-line test should find. Not a CLI option: tests rehearse other truths with it.
+    subject_lift: Mapping[str, float] = field(default_factory=lambda: dict(SUBJECT_LIFT))
 
     def problems(self) -> list[FieldProblem]:
         """What is wrong with these options, option by option."""
@@ -121,7 +124,7 @@ def run_demo(options: DemoOptions, on_progress: Progress | None = None) -> DemoR
             seed=options.seed,
             start=plan.at(0, 0),
             personas=personas,
-            email=EmailParameters(subject_open=SUBJECT_LIFT),
+            email=EmailParameters(subject_open=dict(options.subject_lift)),
             paid_daily_budget=PAID_DAILY,
             campaign_id=campaign_id,
             subjects={subject: key for key, subject in SUBJECTS.items()},

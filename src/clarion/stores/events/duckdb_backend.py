@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,28 +60,46 @@ def _open_error(database: str, error: Exception) -> ClarionError:
 
 
 class DuckDBBackend:
-    """An embedded DuckDB database, reached through Ibis for queries and directly for writes."""
+    """An embedded DuckDB database, reached through Ibis for queries and directly for writes.
+
+    A DuckDB connection refuses a second statement from another thread while one runs, and the
+    server reads and writes from several threads (requests, the collector, the send worker).
+    So the thread that opened the store uses its connection and every other thread gets its own
+    cursor (a connection to the same database, with the same view of committed data).
+    """
 
     def __init__(self, connection: Any) -> None:
         self._ibis = connection
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._cursors: list[Any] = []
+        self._cursors_lock = threading.Lock()
 
     @property
     def ibis(self) -> Any:
-        return self._ibis
+        if threading.get_ident() == self._owner:
+            return self._ibis
+        mine = getattr(self._local, "ibis", None)
+        if mine is None:
+            mine = ibis.duckdb.from_connection(self._ibis.con.cursor())
+            self._local.ibis = mine
+            with self._cursors_lock:
+                self._cursors.append(mine)
+        return mine
 
     def existing_tables(self) -> set[str]:
         # Not ibis' list_tables(): with DuckDB 2.0 it calls a method DuckDB removed.
-        rows = self._ibis.con.execute(
+        rows = self.ibis.con.execute(
             "SELECT table_name FROM information_schema.tables "
             "WHERE table_catalog = current_database() AND table_schema = current_schema()"
         ).fetchall()
         return {name for (name,) in rows}
 
     def create_table(self, spec: TableSpec) -> None:
-        self._ibis.create_table(spec.name, schema=spec.schema)
+        self.ibis.create_table(spec.name, schema=spec.schema)
 
     def append(self, spec: TableSpec, batch: pa.Table) -> None:
-        raw = self._ibis.con
+        raw = self.ibis.con
         raw.register(_BATCH_VIEW, batch)
         try:
             # One INSERT is one transaction: all rows land or none. BY NAME so a table whose
@@ -102,7 +121,7 @@ class DuckDBBackend:
         since: Any,
         until: Any,
     ) -> pa.Table:
-        raw = self._ibis.con
+        raw = self.ibis.con
         raw.register(_BATCH_VIEW, batch)
         try:
             if not set(keys) <= set(spec.types) or time_column not in spec.types:
@@ -121,4 +140,8 @@ class DuckDBBackend:
             raw.unregister(_BATCH_VIEW)
 
     def close(self) -> None:
+        with self._cursors_lock:
+            cursors, self._cursors = self._cursors, []
+        for cursor in cursors:
+            cursor.disconnect()
         self._ibis.disconnect()
