@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import cast
 
 import httptools
 import uvloop
@@ -19,8 +20,7 @@ class Answer(asyncio.Protocol):
     """One connection: every complete request gets the fixed answer."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's, duck-typed
         self.parser = httptools.HttpRequestParser(self)
 
     def data_received(self, data: bytes) -> None:

@@ -198,6 +198,13 @@ def _durability(seconds_before_kill: float) -> tuple[int, int, int]:
             [sys.executable, "-m", "benchmarks._durability_client", str(server.port),
              server.write_key, str(acked_file), "50", "30"],
         )  # fmt: skip
+        # Kill only once the load is flowing (the client's own start-up takes seconds when the
+        # machine is busy), so the check always has acknowledged events to look for.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            acked_file.exists() and acked_file.stat().st_size
+        ):
+            time.sleep(0.05)
         time.sleep(seconds_before_kill)
         server.kill9()
         client.wait(timeout=60)
