@@ -19,9 +19,9 @@ from clarion.stores.events.schema import TableSpec
 MEMORY = ":memory:"
 # The Arrow batch is exposed to DuckDB under this name for the length of one INSERT.
 _BATCH_VIEW = "__clarion_append_batch"
-# DuckDB: 'Could not set lock on file "...": Conflicting lock is held in /usr/bin/python3 (PID 42)'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# DuckDB: 'Could not set lock on file "...": Conflicting lock is held in /usr/bin/python3 (PID 42)'
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -126,9 +126,9 @@ class DuckDBBackend:
         window = (_micros(since), _micros(until))
         try:
             if index.covers(window[0]):
-                written = self._append_unknown(spec, batch, index, keys, window)
+                written = self._append_checked_in_memory(spec, batch, index, keys, window)
             else:
-                written = self._append_unseen(
+                written = self._append_checked_in_store(
                     spec, batch, keys=keys, time_column=time_column, since=since, until=until
                 )
         except BaseException:
@@ -137,7 +137,7 @@ class DuckDBBackend:
         index.add(_keys(written, keys), _micros_of(written, time_column))
         return written.select(keys)
 
-    def _append_unknown(
+    def _append_checked_in_memory(
         self,
         spec: TableSpec,
         batch: pa.Table,
@@ -153,7 +153,7 @@ class DuckDBBackend:
             self._insert(spec, batch)
         return batch
 
-    def _append_unseen(
+    def _append_checked_in_store(
         self,
         spec: TableSpec,
         batch: pa.Table,
