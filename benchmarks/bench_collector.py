@@ -2,6 +2,9 @@
 
 A real `clarion serve` on 127.0.0.1, loaded by wrk (a C load generator) in another process;
 then a durability check: kill -9 the server under load, restart, and count acknowledged ids.
+Side by side, the same wrk script against a server that answers `{}` and does nothing else
+(`_trivial_server.py`) shows the client's ceiling on this machine: no server can be measured
+faster than that here.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from clarion.stores.events import EventStore
 NAME = "collector"
 REFERENCE = "the same server's /v1/events/validate (parses and checks, stores nothing)"
 PEER = "RudderStack ~1,700 events/s on 2 cores (published)"
+CEILING = "wrk against a server that answers {} and does nothing (the client's ceiling)"
 
 LUA = r"""
 local n = 0
@@ -106,6 +110,39 @@ class Server:
             self.process.wait(timeout=60)
 
 
+class Trivial:
+    """The do-nothing server (`_trivial_server.py`), loaded exactly like a `clarion serve`."""
+
+    write_key = "none"  # it reads no header
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._trivial_server", str(self.port)],
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the trivial server did not start")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+@contextmanager
+def _trivial() -> Iterator[Trivial]:
+    trivial = Trivial()
+    try:
+        yield trivial
+    finally:
+        trivial.stop()
+
+
 @contextmanager
 def _server() -> Iterator[Server]:
     directory = Path(tempfile.mkdtemp(prefix="clarion-bench-collector-"))
@@ -121,7 +158,9 @@ def _server() -> Iterator[Server]:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def _wrk(server: Server, path: str, batch: int, seconds: int, connections: int) -> dict[str, float]:
+def _wrk(
+    server: Server | Trivial, path: str, batch: int, seconds: int, connections: int
+) -> dict[str, float]:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: run scripts/ensure-bench-tools.sh")
@@ -159,6 +198,13 @@ def _durability(seconds_before_kill: float) -> tuple[int, int, int]:
             [sys.executable, "-m", "benchmarks._durability_client", str(server.port),
              server.write_key, str(acked_file), "50", "30"],
         )  # fmt: skip
+        # Kill only once the load is flowing (the client's own start-up takes seconds when the
+        # machine is busy), so the check always has acknowledged events to look for.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (
+            acked_file.exists() and acked_file.stat().st_size
+        ):
+            time.sleep(0.05)
         time.sleep(seconds_before_kill)
         server.kill9()
         client.wait(timeout=60)
@@ -182,13 +228,14 @@ def _durability(seconds_before_kill: float) -> tuple[int, int, int]:
 def run(quick: bool) -> list[Record]:
     seconds = 2 if quick else 10
     records: list[Record] = []
-    with _server() as server:
+    with _server() as server, _trivial() as trivial:
         for label, batch, connections, target in (
             ("single events", 1, 256, 10_000),
             ("batched events (100 per request)", 100, 32, 150_000),
         ):
             _wrk(server, "/v1/events/validate", batch, 1, connections)  # warm up both paths
             _wrk(server, "/v1/events", batch, 1, connections)
+            ceiling = _wrk(trivial, "/v1/events", batch, seconds, connections)
             noop = _wrk(server, "/v1/events/validate", batch, seconds, connections)
             real = _wrk(server, "/v1/events", batch, seconds, connections)
             records += [
@@ -196,6 +243,9 @@ def run(quick: bool) -> list[Record]:
                        real["events"] / noop["events"], f"≥ {target:,} events/s durable",
                        real["events"] >= target),
                 Record(NAME, f"{label}: no-op endpoint", noop["events"], "events/s"),
+                Record(NAME, f"{label}: stored vs client ceiling", real["events"], "events/s",
+                       CEILING, real["events"] / ceiling["events"]),
+                Record(NAME, f"{label}: client ceiling", ceiling["events"], "events/s"),
                 Record(NAME, f"{label}: vs peer", real["events"], "events/s", PEER,
                        real["events"] / 1_700),
                 Record(NAME, f"{label}: p50 acknowledgement", real["p50"], "ms"),

@@ -22,10 +22,16 @@ MAX_BYTES = 1_048_576
 
 
 class TrackingFastPath:
-    """Answers POST /v1/events and /v1/events/validate; passes everything else on."""
+    """Answers POST /v1/events and /v1/events/validate; passes everything else on.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Registered as the app's outermost middleware it serves the TestClient and embedded uses;
+    ``clarion serve`` also wraps the whole FastAPI app in one (``outside``), so the hot path
+    skips FastAPI's per-request telemetry check and Starlette's middleware stack.
+    """
+
+    def __init__(self, app: ASGIApp, *, outside: Any = None) -> None:
         self.app = app
+        self.outside = outside  # the FastAPI app when wrapped around it (its state holds ours)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         stores = PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
@@ -48,7 +54,7 @@ class TrackingFastPath:
 
     async def _handle(self, scope: Scope, receive: Receive, stores: bool) -> tuple[int, bytes]:
         headers = {k.lower(): v for k, v in scope["headers"]}
-        app = scope["app"]
+        app = self.outside if self.outside is not None else scope["app"]
         try:
             body = await _read_body(receive, headers.get(b"content-length"))
             rows, rejected = intake(

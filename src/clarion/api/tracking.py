@@ -17,7 +17,8 @@ from clarion.core.errors import FieldProblem, InvalidInput, MalformedBody, TooLa
 from clarion.instance import Instance
 from clarion.tracking import service as tracking
 from clarion.tracking.collector import Collector
-from clarion.tracking.enrichment import Signals, enrich_row
+from clarion.tracking.enrich import classify_user_agent
+from clarion.tracking.enrichment import Signals, enrich_with
 from clarion.tracking.intake import MAX_BATCH, Problem, Rejected, email_pseudonym, to_row
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def intake(
     data = parse_body(body)
     key = write_key_from(authorization, data, instance, keys)
     batch = _batch(data)
-    now, signals = instance.clock.now(), Signals(user_agent=user_agent)
+    now, agent = instance.clock.now(), classify_user_agent(user_agent)
 
     def new_id() -> str:
         return instance.ids.new("evt")
@@ -132,7 +133,7 @@ def intake(
         except Rejected as exc:
             rejected.append(Problem(index, exc.field, exc.problem).as_dict())
             continue
-        rows.append(enrich_row(row, signals))
+        rows.append(enrich_with(row, agent))
     return rows, rejected
 
 

@@ -113,6 +113,7 @@ def serve(
     import uvicorn  # noqa: PLC0415
 
     from clarion.api.app import create_app  # noqa: PLC0415
+    from clarion.api.fastpath import TrackingFastPath  # noqa: PLC0415
 
     instance = open_instance(cli_settings())
     try:
@@ -123,7 +124,9 @@ def serve(
         raise
     api = create_app(instance, close_on_shutdown=True)
     console.print(f"Clarion {__version__} serving on http://{host}:{port}  (OpenAPI: /docs)")
-    uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
+    # The collector's hot path answers before FastAPI's per-request work (decision 0031).
+    served = TrackingFastPath(api, outside=api)
+    uvicorn.run(served, host=host, port=port, log_level="warning", access_log=False)
 
 
 @keys_app.command("create")

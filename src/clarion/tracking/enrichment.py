@@ -9,6 +9,7 @@ from typing import Any
 
 from clarion.tracking.contracts import TrackedMessage
 from clarion.tracking.enrich import (
+    UserAgent,
     classify_referrer,
     classify_user_agent,
     is_machine_click,
@@ -34,8 +35,14 @@ _classify_referrer = lru_cache(maxsize=8192)(classify_referrer)
 
 def enrich_row(row: dict[str, Any], signals: Signals) -> dict[str, Any]:
     """Fill UTM fields from the URL, classify the referrer and the device; returns ``row``."""
+    return enrich_with(row, classify_user_agent(signals.user_agent))
+
+
+def enrich_with(row: dict[str, Any], agent: UserAgent) -> dict[str, Any]:
+    """``enrich_row`` with the request's user agent classified once for all its events."""
     url = row.get("url")
-    if url and not any(row.get(f"utm_{p}") for p in ("source", "medium", "campaign")):
+    # Written out rather than as any(...) over the names: this runs for every posted event.
+    if url and not (row.get("utm_source") or row.get("utm_medium") or row.get("utm_campaign")):
         utm = _parse_utm(url)
         row["utm_source"], row["utm_medium"], row["utm_campaign"] = (
             utm.source,
@@ -43,10 +50,10 @@ def enrich_row(row: dict[str, Any], signals: Signals) -> dict[str, Any]:
             utm.campaign,
         )
         row["utm_term"], row["utm_content"] = utm.term, utm.content
-    if url or row.get("referrer") or row.get("utm_medium"):
-        referral = _classify_referrer(row.get("referrer"), url, row.get("utm_medium"))
+    referrer, medium = row.get("referrer"), row.get("utm_medium")
+    if url or referrer or medium:
+        referral = _classify_referrer(referrer, url, medium)
         row["referrer_kind"], row["referrer_domain"] = referral.kind, referral.domain
-    agent = classify_user_agent(signals.user_agent)
     row["device"] = agent.device
     row["is_machine"] = agent.is_bot  # mail proxies fetch pixels, not pages: only bots count here
     return row

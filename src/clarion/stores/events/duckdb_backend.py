@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Hashable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,14 @@ import ibis
 import pyarrow as pa
 
 from clarion.core.errors import ClarionError, FieldProblem, InvalidInput, StoreBusy
+from clarion.stores.events.recent import RecentKeys
 from clarion.stores.events.schema import TableSpec
 
 MEMORY = ":memory:"
 # The Arrow batch is exposed to DuckDB under this name for the length of one INSERT.
 _BATCH_VIEW = "__clarion_append_batch"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in /usr/bin/python3 (PID 42)'
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -74,6 +79,8 @@ class DuckDBBackend:
         self._local = threading.local()
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
+        # (table, key columns, time column) -> what this writer appended lately (decision 0032)
+        self._recent: dict[tuple[str, tuple[str, ...], str], RecentKeys] = {}
 
     @property
     def ibis(self) -> Any:
@@ -99,6 +106,17 @@ class DuckDBBackend:
         self.ibis.create_table(spec.name, schema=spec.schema)
 
     def append(self, spec: TableSpec, batch: pa.Table) -> None:
+        indexes = [(k, i) for k, i in self._recent.items() if k[0] == spec.name]
+        try:
+            self._insert(spec, batch)
+        except BaseException:
+            for (_, _, time_column), index in indexes:
+                _forget_batch(index, batch, time_column)
+            raise
+        for (_, keys, time_column), index in indexes:
+            index.add(_keys(batch, keys), _micros_of(batch, time_column))
+
+    def _insert(self, spec: TableSpec, batch: pa.Table) -> None:
         raw = self.ibis.con
         raw.register(_BATCH_VIEW, batch)
         try:
@@ -121,13 +139,55 @@ class DuckDBBackend:
         since: Any,
         until: Any,
     ) -> pa.Table:
+        if not set(keys) <= set(spec.types) or time_column not in spec.types:
+            raise ValueError("key columns must be columns of the table")
+        index = self._recent_keys(spec, tuple(keys), time_column)
+        window = (_micros(since), _micros(until))
+        try:
+            if index.covers(window[0]):
+                written = self._append_checked_in_memory(spec, batch, index, keys, window)
+            else:
+                written = self._append_checked_in_store(
+                    spec, batch, keys=keys, time_column=time_column, since=since, until=until
+                )
+        except BaseException:
+            _forget_batch(index, batch, time_column)
+            raise
+        index.add(_keys(written, keys), _micros_of(written, time_column))
+        return written.select(keys)
+
+    def _append_checked_in_memory(
+        self,
+        spec: TableSpec,
+        batch: pa.Table,
+        index: RecentKeys,
+        keys: list[str],
+        window: tuple[int, int],
+    ) -> pa.Table:
+        """The window lies after everything stored before: memory knows every key in it."""
+        stored = index.stored(_keys(batch, keys), *window)
+        if any(stored):
+            batch = batch.filter(pa.array([not s for s in stored]))
+        if batch.num_rows:
+            self._insert(spec, batch)
+        return batch
+
+    def _append_checked_in_store(
+        self,
+        spec: TableSpec,
+        batch: pa.Table,
+        *,
+        keys: list[str],
+        time_column: str,
+        since: Any,
+        until: Any,
+    ) -> pa.Table:
+        """The window reaches rows stored before this writer opened the file: ask the store."""
         raw = self.ibis.con
         raw.register(_BATCH_VIEW, batch)
         try:
-            if not set(keys) <= set(spec.types) or time_column not in spec.types:
-                raise ValueError("key columns must be columns of the table")
             match = " AND ".join(f't."{c}" = b."{c}"' for c in keys)
-            returning = ", ".join(f'"{c}"' for c in keys)
+            returning = ", ".join(f'"{c}"' for c in [*keys, time_column])
             # One statement: the duplicate check and the insert commit together, so a crash
             # can never leave one without the other. Names come from the fixed TableSpec.
             query = (
@@ -135,9 +195,22 @@ class DuckDBBackend:
                 f'WHERE NOT EXISTS (SELECT 1 FROM "{spec.name}" t WHERE {match} '
                 f'AND t."{time_column}" BETWEEN ? AND ?) RETURNING {returning}'
             )
-            return raw.sql(query, params=[since, until]).to_arrow_table()
+            written: pa.Table = raw.sql(query, params=[since, until]).to_arrow_table()
+            return written
         finally:
             raw.unregister(_BATCH_VIEW)
+
+    def _recent_keys(self, spec: TableSpec, keys: tuple[str, ...], time_column: str) -> RecentKeys:
+        found = self._recent.get((spec.name, keys, time_column))
+        if found is None:
+            # Everything stored before now lies at or before the newest time in the table.
+            # As epoch microseconds: fetching an instant itself would need pytz.
+            newest = self.ibis.con.execute(
+                f'SELECT epoch_us(max("{time_column}")) FROM "{spec.name}"'  # noqa: S608
+            ).fetchall()[0][0]
+            found = RecentKeys(None if newest is None else int(newest))
+            self._recent[(spec.name, keys, time_column)] = found
+        return found
 
     def close(self) -> None:
         with self._cursors_lock:
@@ -145,3 +218,23 @@ class DuckDBBackend:
         for cursor in cursors:
             cursor.disconnect()
         self._ibis.disconnect()
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _micros_of(batch: pa.Table, column: str) -> list[int | None]:
+    values = batch.column(column).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    return values.to_pylist()  # type: ignore[no-any-return]
+
+
+def _keys(batch: pa.Table, columns: list[str] | tuple[str, ...]) -> list[Hashable]:
+    return list(zip(*(batch.column(c).to_pylist() for c in columns), strict=True))
+
+
+def _forget_batch(index: RecentKeys, batch: pa.Table, time_column: str) -> None:
+    """After a failed write nobody knows which of these rows landed: ask the store for them."""
+    times = [t for t in _micros_of(batch, time_column) if t is not None]
+    if times:
+        index.forget_up_to(max(times))
