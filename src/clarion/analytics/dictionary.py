@@ -126,7 +126,7 @@ def _changed_to(stage: str) -> Measure:
     return Measure(
         "pipeline",
         "person",
-        lambda t: (t.stage == f'"{stage}"').any().cast("int64"),
+        lambda t: (t.stage == stage).any().cast("int64"),
         f"people whose stage became {stage}",
     )
 
@@ -140,7 +140,7 @@ CUSTOMERS, LOST = _changed_to("customer"), _changed_to("lost")
 CLOSED = Measure(
     "pipeline",
     "person",
-    lambda t: t.stage.isin(['"customer"', '"lost"']).any().cast("int64"),
+    lambda t: t.stage.isin(["customer", "lost"]).any().cast("int64"),
     "people whose opportunity closed (customer or lost)",
 )
 AT_LEAST_LEAD = _reached(1, "people who reached lead or a later stage")

@@ -40,6 +40,16 @@ STAGE_RANK: Final = {"lead": 1, "mql": 2, "sql": 3, "opportunity": 4, "customer"
 MESSAGE_EVENTS: Final = (EMAIL_OPEN, EMAIL_CLICK, EMAIL_BOUNCE, EMAIL_COMPLAINT, UNSUBSCRIBE)
 
 
+def _property(events: ir.Table, name: str) -> ir.StringValue:
+    """``properties.<name>`` as text without JSON quotes, the same on every backend.
+
+    DuckDB keeps a JSON string's quotes when it casts to text, ClickHouse and Spark drop
+    them; all agree once they are removed (tests/analytics/test_backend_lanes.py).
+    """
+    text = events.properties.cast("json")[name].cast("string").replace('"', "")
+    return text.nullif("")
+
+
 def _text(value: ir.Value) -> ir.StringValue:
     return value.cast("string").fill_null(NONE)
 
@@ -89,9 +99,7 @@ def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     events = events.filter(events.message_id.notnull() & events.type.isin(MESSAGE_EVENTS))
     human = ~events.is_machine.fill_null(False)
     bounce_kind = ibis.ifelse(
-        events.type == EMAIL_BOUNCE,
-        events.properties.cast("json")["bounce_type"].cast("string"),
-        ibis.null("string"),
+        events.type == EMAIL_BOUNCE, _property(events, "bounce_type"), ibis.null("string")
     )
 
     def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
@@ -103,8 +111,8 @@ def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
         clicked=flag((events.type == EMAIL_CLICK) & human),
         clicked_any=flag(events.type == EMAIL_CLICK),
         bounced=flag(events.type == EMAIL_BOUNCE),
-        hard_bounced=flag(bounce_kind == '"hard"'),
-        soft_bounced=flag(bounce_kind == '"soft"'),
+        hard_bounced=flag(bounce_kind == "hard"),
+        soft_bounced=flag(bounce_kind == "soft"),
         complained=flag(events.type == EMAIL_COMPLAINT),
         unsubscribed=flag(events.type == UNSUBSCRIBE),
     )
@@ -233,20 +241,13 @@ def forms(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     )
 
 
-def _property(events: ir.Table, name: str) -> ir.StringValue:
-    """``properties.<name>`` as text; JSON strings keep their quotes (``"mql"``)."""
-    return events.properties.cast("json")[name].cast("string")
-
-
 def pipeline(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per ``lifecycle_change`` event: the person, the stage reached, its rank, amount."""
     events = _events(scope, dims)
     events = events.filter(events.type == LIFECYCLE_CHANGE)
     joined = _with_persona(events, scope, dims)
     stage = _property(joined, "stage")
-    rank = ibis.cases(
-        *((stage == f'"{name}"', value) for name, value in STAGE_RANK.items()), else_=0
-    )
+    rank = ibis.cases(*((stage == name, value) for name, value in STAGE_RANK.items()), else_=0)
     amount = _property(joined, "amount").cast("float64").fill_null(0.0)
     return joined.select(
         **_dims(
@@ -259,8 +260,8 @@ def pipeline(scope: Scoped, dims: frozenset[str]) -> ir.Table:
         person=ibis.coalesce(joined.contact_id, joined.anonymous_id, joined.event_id),
         stage=stage,
         rank=rank,
-        opened_amount=ibis.ifelse(stage == '"opportunity"', amount, 0.0),
-        closed_amount=ibis.ifelse(stage.isin(['"customer"', '"lost"']), amount, 0.0),
+        opened_amount=ibis.ifelse(stage == "opportunity", amount, 0.0),
+        closed_amount=ibis.ifelse(stage.isin(["customer", "lost"]), amount, 0.0),
     )
 
 
