@@ -78,8 +78,7 @@ def test_targets_sit_beside_the_actuals_with_pacing(client: TestClient, spring: 
     assert clicks["status"] in ("on_track", "off_track", "inconclusive")
     assert targets["open_rate"]["expected_by_now"] == pytest.approx(0.25)  # a rate does not grow
     assert targets["cpa"]["actual"]["low"] <= targets["cpa"]["actual"]["value"]
-    assert targets["mqls"]["status"] == "not_measured"
-    assert "lifecycle" in targets["mqls"]["reason"]
+    assert targets["mqls"]["status"] == "no_data"  # measured from lifecycle_change events
 
 
 @pytest.mark.parametrize(

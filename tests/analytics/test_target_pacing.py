@@ -63,5 +63,5 @@ def test_a_target_without_facts_or_definition_says_so() -> None:
         0.5,
     )
     assert none_yet.status == "no_data" and none_yet.pacing is None
-    unmeasured = check_target(KpiTarget.model_validate("win_rate >= 20%"), None, 0.5)
-    assert unmeasured.status == "not_measured" and "opportunities" in unmeasured.reason
+    unmeasured = check_target(KpiTarget.model_validate("clv >= 100 EUR"), None, 0.5)
+    assert unmeasured.status == "not_measured" and "fitted model" in unmeasured.reason

@@ -152,10 +152,8 @@ def test_the_campaign_page_answers_is_it_on_track(
     html = page.text
     statuses = dict(re.findall(r'data-metric="(\w+)" data-status="(\w+)"', html))
     assert set(statuses) == {"cpa", "clicks", "conversions", "mqls"}
-    assert statuses["mqls"] == "not_measured"  # not in the dictionary: said, not guessed
-    assert all(
-        s in ("on_track", "off_track", "inconclusive", "not_measured") for s in statuses.values()
-    )
+    assert statuses["mqls"] == "no_data"  # no lifecycle_change events here: said, not guessed
+    assert all(s in ("on_track", "off_track", "inconclusive", "no_data") for s in statuses.values())
     assert "95% interval" in html
     assert "expected by now" in html and "pacing" in html
     assert html.count('<svg class="chart') == 5  # three trends, the funnel, the budget

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 TargetStatus = Literal["on_track", "off_track", "inconclusive", "no_data", "not_measured"]
@@ -71,3 +71,13 @@ class CampaignMetrics:
     elapsed: float  # share of the campaign's days gone by now, 0 to 1
     rows: list[MetricRow]
     targets: list[TargetCheck]
+
+
+@dataclass(frozen=True)
+class CampaignPeople:
+    """Which campaign's people an analysis follows, and over which instants [since, until)."""
+
+    campaign_id: str
+    campaign_key: str
+    since: datetime | None  # the campaign's first day, 00:00 UTC, unless asked otherwise
+    until: datetime | None

@@ -121,6 +121,40 @@ DOMAINS = Measure(
 )
 
 
+# Pipeline: lifecycle_change events; a unit is a person, 1 if they reached the stage in the group.
+def _changed_to(stage: str) -> Measure:
+    return Measure(
+        "pipeline",
+        "person",
+        lambda t: (t.stage == stage).any().cast("int64"),
+        f"people whose stage became {stage}",
+    )
+
+
+def _reached(rank: int, text: str) -> Measure:
+    return Measure("pipeline", "person", lambda t: (t.rank >= rank).any().cast("int64"), text)
+
+
+NEW_LEADS, MQLS, SQLS = _changed_to("lead"), _changed_to("mql"), _changed_to("sql")
+CUSTOMERS, LOST = _changed_to("customer"), _changed_to("lost")
+CLOSED = Measure(
+    "pipeline",
+    "person",
+    lambda t: t.stage.isin(["customer", "lost"]).any().cast("int64"),
+    "people whose opportunity closed (customer or lost)",
+)
+AT_LEAST_LEAD = _reached(1, "people who reached lead or a later stage")
+AT_LEAST_MQL = _reached(2, "people who reached mql or a later stage")
+AT_LEAST_SQL = _reached(3, "people who reached sql or a later stage")
+AT_LEAST_CUSTOMER = _reached(5, "people who became customers")
+OPENED_VALUE = _column("pipeline", "opened_amount", "amount of opportunities opened")
+CLOSED_VALUE = _column("pipeline", "closed_amount", "amount of opportunities closed")
+# Value: revenue over the contacts a campaign messaged; satisfaction from survey responses.
+CONTACTS_REACHED = _each("sends", "contact", "contacts with a message sent")
+RESPONSES = _each("surveys", None, "survey_response events")
+SATISFIED = _column("surveys", "satisfied", "responses in the top two boxes of their scale")
+
+
 def _d(
     name: str,
     counts: str,
@@ -172,23 +206,48 @@ DEFINITIONS: Final[dict[str, MetricDefinition]] = {
         _d("search_engine_share", "search-referred sessions / sessions", FROM_SEARCH, SESSIONS),
         _d("referring_domains", "distinct external referrer domains of page views", DOMAINS),
         _d("time_on_site", "mean seconds from first to last view of a session", DURATION, SESSIONS),
+        # pipeline
+        _d("new_leads", "people with a lifecycle_change to lead", NEW_LEADS),
+        _d("mqls", "people with a lifecycle_change to mql", MQLS),
+        _d("sqls", "people with a lifecycle_change to sql", SQLS),
+        _d("customers", "people with a lifecycle_change to customer", CUSTOMERS),
+        _d(
+            "lead_to_mql_rate", "people reaching mql+ / reaching lead+", AT_LEAST_MQL, AT_LEAST_LEAD
+        ),
+        _d("mql_to_sql_rate", "people reaching sql+ / reaching mql+", AT_LEAST_SQL, AT_LEAST_MQL),
+        _d(
+            "sql_to_customer_rate",
+            "people becoming customers / reaching sql+",
+            AT_LEAST_CUSTOMER,
+            AT_LEAST_SQL,
+        ),
+        _d(
+            "win_rate",
+            "people won (customer) / people closed (customer or lost)",
+            CUSTOMERS,
+            CLOSED,
+        ),
+        _d(
+            "pipeline_growth",
+            "amount opened / amount closed − 1 (opportunity vs customer or lost changes)",
+            OPENED_VALUE,
+            CLOSED_VALUE,
+            offset=-1.0,
+        ),
+        # value
+        _d(
+            "revenue_per_contact",
+            "revenue of conversions / contacts messaged (day cells)",
+            REVENUE,
+            CONTACTS_REACHED,
+        ),
+        _d("csat", "survey responses in the top two boxes / responses", SATISFIED, RESPONSES),
     ]
 }
 
 # Names in the vocabulary the dictionary cannot compute yet, and why (shown to people).
 NOT_DEFINED: Final[dict[str, str]] = {
-    "new_leads": "needs lifecycle stage changes per campaign, which the event store lacks yet",
-    "mqls": "needs lifecycle stage changes per campaign, which the event store lacks yet",
-    "sqls": "needs lifecycle stage changes per campaign, which the event store lacks yet",
-    "customers": "needs lifecycle stage changes per campaign, which the event store lacks yet",
-    "lead_to_mql_rate": "needs lifecycle stage changes, which the event store lacks yet",
-    "mql_to_sql_rate": "needs lifecycle stage changes, which the event store lacks yet",
-    "sql_to_customer_rate": "needs lifecycle stage changes, which the event store lacks yet",
-    "pipeline_growth": "needs opportunities and their value, which Clarion does not store yet",
-    "win_rate": "needs closed opportunities, which Clarion does not store yet",
-    "revenue_per_contact": "needs revenue joined to reached contacts (next step)",
     "clv": "a fitted model, not a sum over units: see analytics.service.customer_value",
-    "csat": "needs survey responses, which no collector writes yet",
 }
 
 

@@ -50,7 +50,7 @@ def estimates(definition: MetricDefinition, groups: Sequence[Sums]) -> list[Esti
         per_unit = np.divide(np.maximum(ratio.variance, 0.0), n, out=np.zeros_like(n), where=n > 0)
         error = np.sqrt(per_unit) * abs(scale)
     low, high = value - Z95 * error, value + Z95 * error
-    if definition.unit is Unit.RATE:  # a rate above 1 (submits without a view) stays shown
+    if definition.unit is Unit.RATE and offset == 0.0:  # a rate above 1 stays shown
         low, high = np.maximum(low, 0.0), np.minimum(high, np.maximum(value, 1.0))
     elif offset == 0.0:  # counts, money, seconds, ROAS cannot be negative
         low = np.maximum(low, 0.0)

@@ -12,6 +12,7 @@ import ibis.expr.types as ir
 from clarion.analytics.funnels import people_events
 from clarion.analytics.scope import Scoped
 from clarion.core.errors import FieldProblem, InvalidInput
+from clarion.stats.wilson import wilson_interval
 
 Label = Literal["channel", "type", "referrer_kind", "utm_source"]
 NO_TOUCH: Final = "(no touch)"
@@ -25,6 +26,8 @@ class PathCount:
     path: tuple[str, ...]
     people: int
     share: float  # of all people counted (converters for paths, leavers for exits)
+    low: float = 0.0  # Wilson 95% interval of the share
+    high: float = 0.0
 
 
 def _check(label: str, max_touches: int, top: int) -> None:
@@ -45,10 +48,12 @@ def _counted(paths: ir.Table, top: int) -> list[PathCount]:
     counts = paths.group_by("path").aggregate(people=paths.count())
     total = paths.count().to_pyarrow().as_py()
     ranked = counts.order_by([ibis.desc("people"), "path"]).limit(top)
-    return [
-        PathCount(tuple(r["path"].split(SEPARATOR)), int(r["people"]), r["people"] / total)
-        for r in ranked.to_pyarrow().to_pylist()
-    ]
+    found = []
+    for record in ranked.to_pyarrow().to_pylist():
+        people = int(record["people"])
+        share, low, high = wilson_interval(people, total) or (0.0, 0.0, 0.0)
+        found.append(PathCount(tuple(record["path"].split(SEPARATOR)), people, share, low, high))
+    return found
 
 
 def _collapsed(touches: ir.Table, label: str) -> ir.Table:

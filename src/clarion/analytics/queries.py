@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, cast
+
+import ibis.expr.types as ir
 
 from clarion.analytics.compile import SUMS, Where, compile_metrics
 from clarion.analytics.contracts import MetricRow, Sums
@@ -16,6 +18,13 @@ from clarion.core.errors import FieldProblem, InvalidInput
 from clarion.core.metrics import METRICS
 
 MAX_METRICS = 64  # more names than the dictionary holds is a mistake, not a request
+
+Runner = Callable[[ir.Table], Any]  # runs an expression, returns a pyarrow Table
+
+
+def run_here(expression: ir.Table) -> Any:
+    """Run on the backend the expression's tables belong to (DuckDB, Spark...)."""
+    return expression.to_pyarrow()
 
 
 def check_request(metrics: Sequence[str], by: Sequence[str]) -> tuple[str, ...]:
@@ -55,15 +64,20 @@ def metric_rows(
     campaign_refs: tuple[str, ...] | None = None,
     since: date | None = None,
     until: date | None = None,
+    run: Runner = run_here,
 ) -> list[MetricRow]:
-    """Each metric by the dimensions ``by``, one row per group seen, sorted by group."""
+    """Each metric by the dimensions ``by``, one row per group seen, sorted by group.
+
+    ``run`` executes each compiled query; the backends lane passes one that prints the
+    expression as ClickHouse SQL and runs it in chDB.
+    """
     names = check_request(metrics, by)
     dims = cast(tuple[Dimension, ...], tuple(by))
     definitions = [DEFINITIONS[name] for name in names]
     where = Where(campaign_refs, since, until)
     found: dict[tuple[Any, ...], dict[str, Sums]] = {}
     for compiled in compile_metrics(scope, definitions, dims, where):
-        table = compiled.expression.to_pyarrow().to_pylist()
+        table = run(compiled.expression).to_pylist()
         for record in table:
             group = tuple(record[d] for d in dims)
             sums = found.setdefault(group, {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 
@@ -38,3 +38,27 @@ def scoped(store: EventStore, workspace_id: str) -> Scoped:
         contacts=current_contacts(store, workspace_id),
         contact_versions=versions.filter(versions.workspace_id == workspace_id),
     )
+
+
+def campaign_people(scope: Scoped, campaign_refs: tuple[str, ...]) -> Scoped:
+    """The scope narrowed to a campaign's people: whoever it messaged, or who did something
+    carrying its id or key (``campaign_id`` or ``utm_campaign``), with all their events.
+
+    Funnels, paths, cohorts and attribution then follow these people wherever they went next
+    (a conversion rarely carries the campaign); metrics by dimension filter facts instead.
+    """
+    refs = list(campaign_refs)
+    stitched = scope.stitched
+    person = ibis.coalesce(stitched.contact_id, stitched.anonymous_id)
+    tagged = stitched.filter(stitched.campaign_id.isin(refs) | stitched.utm_campaign.isin(refs))
+    messaged = scope.sends.filter(scope.sends.campaign_id.isin(refs))
+    people = ibis.union(
+        tagged.select(
+            campaign_person=ibis.coalesce(tagged.contact_id, tagged.anonymous_id).cast("string")
+        ),
+        messaged.select(campaign_person=messaged.contact_id.cast("string")),
+        distinct=True,
+    )
+    marked = stitched.mutate(clarion_person=person)
+    kept = marked.semi_join(people, marked.clarion_person == people.campaign_person)
+    return replace(scope, stitched=kept.drop("clarion_person"))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from clarion.analytics import attribution, cohorts, funnels, paths, value
 from clarion.analytics.attribution import Attribution
 from clarion.analytics.cohorts import Cohort
-from clarion.analytics.contracts import CampaignMetrics, MetricRow
+from clarion.analytics.contracts import CampaignMetrics, CampaignPeople, MetricRow
 from clarion.analytics.dictionary import DEFINITIONS
 from clarion.analytics.funnels import Funnel, FunnelStep
 from clarion.analytics.pacing import check_target, elapsed_share
 from clarion.analytics.paths import Label, PathCount
 from clarion.analytics.queries import check_request, metric_rows
-from clarion.analytics.scope import scoped
+from clarion.analytics.scope import Scoped, campaign_people, scoped
 from clarion.analytics.value import CustomerValue
 from clarion.campaigns import service as campaigns
 from clarion.stores.app import AppStore
@@ -198,4 +198,99 @@ def customer_value(
         period=period,
         horizon_periods=horizon_periods,
         discount_rate=discount_rate,
+    )
+
+
+def _campaign_scope(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    ref: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[CampaignPeople, Scoped]:
+    campaign = campaigns.get_campaign(store, workspace_id, ref)
+    start = datetime.combine(campaign.plan.start_date, time(0), tzinfo=UTC)
+    people = CampaignPeople(campaign.id, campaign.key, since or start, until)
+    scope = campaign_people(scoped(events, workspace_id), (campaign.id, campaign.key))
+    return people, scope
+
+
+def campaign_funnel(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    ref: str,
+    *,
+    steps: Sequence[FunnelStep],
+    window: timedelta,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[CampaignPeople, Funnel]:
+    """The funnel of the campaign's people, from its first day unless ``since`` says otherwise."""
+    funnels.check_steps(steps, window)
+    people, scope = _campaign_scope(store, events, workspace_id, ref, since=since, until=until)
+    return people, funnels.funnel(scope, steps, window, since=people.since, until=until)
+
+
+def campaign_retention(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    ref: str,
+    *,
+    weeks: int = 8,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[CampaignPeople, list[Cohort]]:
+    """Retention of the campaign's people by the week of their first touch since its start."""
+    people, scope = _campaign_scope(store, events, workspace_id, ref, since=since, until=until)
+    return people, cohorts.retention(scope, weeks=weeks, since=people.since, until=until)
+
+
+def campaign_paths(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    ref: str,
+    *,
+    label: Label = "channel",
+    max_touches: int = 4,
+    top: int = 10,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[CampaignPeople, list[PathCount], list[PathCount]]:
+    """The campaign's people's paths to a first conversion, and where the others left."""
+    people, scope = _campaign_scope(store, events, workspace_id, ref, since=since, until=until)
+    found = paths.conversion_paths(
+        scope, label=label, max_touches=max_touches, top=top, since=people.since, until=until
+    )
+    left = paths.exits(
+        scope, label=label, max_touches=max_touches, top=top, since=people.since, until=until
+    )
+    return people, found, left
+
+
+def campaign_attribution(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    ref: str,
+    *,
+    label: Label = "channel",
+    lookback: timedelta = timedelta(days=30),
+    half_life: timedelta = timedelta(days=7),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[CampaignPeople, Attribution]:
+    """Credit for the conversions of the campaign's people since its start, under six models."""
+    people, scope = _campaign_scope(store, events, workspace_id, ref, since=since, until=until)
+    return people, attribution.attribute(
+        scope,
+        label=label,
+        lookback=lookback,
+        half_life=half_life,
+        since=people.since,
+        until=until,
     )

@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 
 from clarion.analytics.scope import Scoped
 
-SourceName = Literal["sends", "spend", "conversions", "web", "forms"]
+SourceName = Literal["sends", "spend", "conversions", "web", "forms", "pipeline", "surveys"]
 Dimension = Literal[
     "campaign", "channel", "ad_set", "segment", "persona", "variant", "creative", "day", "week"
 ]
@@ -33,7 +33,21 @@ EMAIL_OPEN, EMAIL_CLICK = "email_open", "email_click"
 EMAIL_BOUNCE, EMAIL_COMPLAINT, UNSUBSCRIBE = "email_bounce", "email_complaint", "unsubscribe"
 CONVERSION, PAGE_VIEW = "conversion", "page_view"
 FORM_VIEW, FORM_SUBMIT = "form_view", "form_submit"
+LIFECYCLE_CHANGE, SURVEY_RESPONSE = "lifecycle_change", "survey_response"  # tracking.vocabulary
+# Pipeline order: reaching a stage means reaching every earlier one (a contact created as an MQL
+# was a lead too). ``lost`` closes an opportunity without a sale; other stages rank 0.
+STAGE_RANK: Final = {"lead": 1, "mql": 2, "sql": 3, "opportunity": 4, "customer": 5}
 MESSAGE_EVENTS: Final = (EMAIL_OPEN, EMAIL_CLICK, EMAIL_BOUNCE, EMAIL_COMPLAINT, UNSUBSCRIBE)
+
+
+def _property(events: ir.Table, name: str) -> ir.StringValue:
+    """``properties.<name>`` as text without JSON quotes, the same on every backend.
+
+    DuckDB keeps a JSON string's quotes when it casts to text, ClickHouse and Spark drop
+    them; all agree once they are removed (tests/analytics/test_backend_lanes.py).
+    """
+    text = events.properties.cast("json")[name].cast("string").replace('"', "")
+    return text.nullif("")
 
 
 def _text(value: ir.Value) -> ir.StringValue:
@@ -85,9 +99,7 @@ def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     events = events.filter(events.message_id.notnull() & events.type.isin(MESSAGE_EVENTS))
     human = ~events.is_machine.fill_null(False)
     bounce_kind = ibis.ifelse(
-        events.type == EMAIL_BOUNCE,
-        events.properties.cast("json")["bounce_type"].cast("string"),
-        ibis.null("string"),
+        events.type == EMAIL_BOUNCE, _property(events, "bounce_type"), ibis.null("string")
     )
 
     def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
@@ -99,8 +111,8 @@ def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
         clicked=flag((events.type == EMAIL_CLICK) & human),
         clicked_any=flag(events.type == EMAIL_CLICK),
         bounced=flag(events.type == EMAIL_BOUNCE),
-        hard_bounced=flag(bounce_kind == '"hard"'),
-        soft_bounced=flag(bounce_kind == '"soft"'),
+        hard_bounced=flag(bounce_kind == "hard"),
+        soft_bounced=flag(bounce_kind == "soft"),
         complained=flag(events.type == EMAIL_COMPLAINT),
         unsubscribed=flag(events.type == UNSUBSCRIBE),
     )
@@ -124,6 +136,7 @@ def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     }
     return joined.select(
         send=joined.message_id,
+        contact=joined.contact_id,
         **_dims(
             campaign=joined.campaign_id,
             channel=joined.channel,
@@ -228,10 +241,55 @@ def forms(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     )
 
 
+def pipeline(scope: Scoped, dims: frozenset[str]) -> ir.Table:
+    """One row per ``lifecycle_change`` event: the person, the stage reached, its rank, amount."""
+    events = _events(scope, dims)
+    events = events.filter(events.type == LIFECYCLE_CHANGE)
+    joined = _with_persona(events, scope, dims)
+    stage = _property(joined, "stage")
+    rank = ibis.cases(*((stage == name, value) for name, value in STAGE_RANK.items()), else_=0)
+    amount = _property(joined, "amount").cast("float64").fill_null(0.0)
+    return joined.select(
+        **_dims(
+            campaign=joined.campaign_id,
+            channel=joined.channel,
+            day=joined.ts.date(),
+            persona=joined.p_persona,
+            variant=joined.variant,
+        ),
+        person=ibis.coalesce(joined.contact_id, joined.anonymous_id, joined.event_id),
+        stage=stage,
+        rank=rank,
+        opened_amount=ibis.ifelse(stage == "opportunity", amount, 0.0),
+        closed_amount=ibis.ifelse(stage.isin(["customer", "lost"]), amount, 0.0),
+    )
+
+
+def surveys(scope: Scoped, dims: frozenset[str]) -> ir.Table:
+    """One row per ``survey_response``: satisfied (1) when the score is in the top two boxes."""
+    events = _events(scope, dims)
+    events = events.filter(events.type == SURVEY_RESPONSE)
+    joined = _with_persona(events, scope, dims)
+    score = _property(joined, "score").cast("float64")
+    scale = _property(joined, "scale").cast("float64").fill_null(5.0)
+    return joined.select(
+        **_dims(
+            campaign=joined.campaign_id,
+            channel=joined.channel,
+            day=joined.ts.date(),
+            persona=joined.p_persona,
+            variant=joined.variant,
+        ),
+        satisfied=(score >= scale - 1).fill_null(False).cast("int64"),
+    )
+
+
 SOURCES: Final[dict[SourceName, Callable[[Scoped, frozenset[str]], ir.Table]]] = {
     "sends": sends,
     "spend": spend,
     "conversions": conversions,
     "web": web,
     "forms": forms,
+    "pipeline": pipeline,
+    "surveys": surveys,
 }

@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from clarion import __version__
 from clarion.api import (
+    analysis,
     budget,
     campaigns,
     contacts,
@@ -87,6 +88,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(segments.router)
     app.include_router(personas.router)
     app.include_router(metrics.router)
+    app.include_router(analysis.router)  # funnels, cohorts, paths, attribution, CLV
     app.include_router(snippet.router)
     app.include_router(sends.router)
     app.include_router(content.router)

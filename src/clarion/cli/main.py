@@ -24,7 +24,7 @@ from clarion.cli.content import content_app
 from clarion.cli.demo import demo_command
 from clarion.cli.experiments import experiment_app
 from clarion.cli.feedback import feedback_app
-from clarion.cli.metrics import metrics_command
+from clarion.cli.metrics import metrics_app
 from clarion.cli.output import (
     campaign_json,
     campaign_view,
@@ -62,7 +62,7 @@ app.add_typer(segment_app, name="segment", no_args_is_help=True)
 app.add_typer(persona_app, name="persona", no_args_is_help=True)
 app.command("send")(send_command)
 app.add_typer(content_app, name="content", no_args_is_help=True)
-app.command("metrics")(metrics_command)
+app.add_typer(metrics_app, name="metrics")
 app.command("report")(report_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback", no_args_is_help=True)

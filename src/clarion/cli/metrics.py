@@ -1,19 +1,22 @@
-"""`clarion metrics CAMPAIGN`: a campaign's metrics by dimension, with KPI targets and pacing."""
+"""`clarion metrics CAMPAIGN`: a campaign's metrics by dimension, with KPI targets and pacing;
+the group also holds funnels, cohorts, paths, attribution and CLV (``cli/analysis.py``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from clarion.analytics import service
 from clarion.analytics.contracts import CampaignMetrics, Estimate
 from clarion.analytics.dictionary import DEFINITIONS
 from clarion.analytics.render import campaign_metrics_json
 from clarion.auth import service as auth
+from clarion.cli import analysis
 from clarion.cli.common import with_instance
 from clarion.cli.output import console, print_json
 from clarion.core.metrics import Unit
@@ -132,3 +135,31 @@ def metrics_command(
 
 def _day(value: datetime | None) -> date | None:
     return None if value is None else value.date()
+
+
+class CampaignFirst(TyperGroup):
+    """`clarion metrics CAMPAIGN ...` means `clarion metrics show CAMPAIGN ...`.
+
+    A first word that names no subcommand (and is not --help) is a campaign, so the
+    campaign table keeps its short form; a campaign keyed like a subcommand needs `show`.
+    """
+
+    # ``ctx`` is Typer's own Click context type, which Typer does not export.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+metrics_app = typer.Typer(
+    cls=CampaignFirst,
+    help="Measure: a campaign's metrics (clarion metrics CAMPAIGN), funnels, cohorts, paths,"
+    " attribution and customer lifetime value.",
+    no_args_is_help=True,
+)
+metrics_app.command("show")(metrics_command)
+metrics_app.command("funnel")(analysis.funnel_command)
+metrics_app.command("cohorts")(analysis.cohorts_command)
+metrics_app.command("paths")(analysis.paths_command)
+metrics_app.command("attribution")(analysis.attribution_command)
+metrics_app.command("clv")(analysis.clv_command)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clarion.core.money import is_currency
+from clarion.tracking.vocabulary import PropertyProblem, check_properties
 
 MAX_BATCH = 500
 FUTURE_TOLERANCE = timedelta(minutes=5)  # client clocks drift; beyond this a ts is not trusted
@@ -257,6 +258,10 @@ def _checked_row(
         # identity stitching links to the contact once the address is known.
         row["anonymous_id"] = email_pseudonym(email)
     properties = event.get("properties")
+    try:
+        check_properties(type_, properties)  # lifecycle_change, survey_response
+    except PropertyProblem as exc:
+        raise Rejected(exc.field, exc.problem) from None
     if ts < OLDEST:
         raise Rejected("ts", "before the year 2000")
     if ts > received_at + FUTURE_TOLERANCE:
