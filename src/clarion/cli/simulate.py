@@ -4,32 +4,54 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from clarion.cli.output import console, err_console, print_error, print_json
-from clarion.core.errors import ClarionError
+from clarion.core.errors import ClarionError, InvalidInput
 from clarion.simulate.market import Scenario, SimulatedMarket
 from clarion.simulate.measure import compare_paid
 from clarion.simulate.sandbox import open_sandbox
+from clarion.simulate.scenario_file import load_scenario_file
+
+simulate_app = typer.Typer(
+    help="Rehearse against a simulated market, or calibrate one from a workspace's history.",
+    invoke_without_command=True,
+)
 
 
+@simulate_app.callback()
 def simulate_command(
+    ctx: typer.Context,
     *,
+    scenario_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="A scenario file (YAML): the market, personas, behaviour and paid curves. "
+            "--contacts, --days, --seed and --start override its market section.",
+        ),
+    ] = None,
     contacts: Annotated[
-        int, typer.Option("--contacts", help="Simulated people (1 to 1,000,000).")
-    ] = 2_000,
-    days: Annotated[int, typer.Option("--days", help="Simulated days (1 to 366).")] = 14,
-    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed, the same world.")] = 1,
+        int | None,
+        typer.Option("--contacts", help="Simulated people (1 to 1,000,000; default 2,000)."),
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", help="Simulated days (1 to 366; default 14).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed: the same seed, the same world (default 1).")
+    ] = None,
     start: Annotated[
-        datetime,
-        typer.Option(formats=["%Y-%m-%d"], help="First simulated day (UTC)."),
-    ] = datetime(2027, 3, 1),
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First simulated day (UTC; default 2027-03-01)."),
+    ] = None,
     keep: Annotated[
         Path | None,
         typer.Option(
@@ -42,14 +64,19 @@ def simulate_command(
 ) -> None:
     """Run a simulated market through Clarion's real edges and print the truth it knew next to
     what Clarion measured. Runs in its own sandbox installation, never in your workspace."""
+    if ctx.invoked_subcommand is not None:
+        return
     if keep is not None and keep.exists() and any(keep.iterdir()):
         err_console.print(f"[bold red]Error:[/] {escape(str(keep))} exists and is not empty")
         raise typer.Exit(1)
-    workdir = keep or Path(tempfile.mkdtemp(prefix="clarion-simulate-"))
-    began = start.replace(tzinfo=UTC)
     try:
-        scenario = Scenario(contacts=contacts, days=days, seed=seed, start=began)
-        box = open_sandbox(workdir / "data", start=began, seed=seed)
+        scenario = _scenario(scenario_file, contacts, days, seed, start)
+    except ClarionError as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    workdir = keep or Path(tempfile.mkdtemp(prefix="clarion-simulate-"))
+    try:
+        box = open_sandbox(workdir / "data", start=scenario.start, seed=scenario.seed)
         try:
             market = SimulatedMarket(
                 box.instance,
@@ -74,7 +101,9 @@ def simulate_command(
     if as_json:
         print_json({"rates": [r.as_dict() for r in rates], "paid": [p.as_dict() for p in paid]})
         return
-    table = Table(title=f"{contacts:,} contacts, {days} days, seed {seed}")
+    table = Table(
+        title=f"{scenario.contacts:,} contacts, {scenario.days} days, seed {scenario.seed}"
+    )
     for column in ("metric", "truth", "measured", "95% interval", "n", "holds truth"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for row in rates:
@@ -100,6 +129,31 @@ def simulate_command(
             f"{unit.conversions:,}",
         )
     console.print(units)
+
+
+def _scenario(
+    path: Path | None,
+    contacts: int | None,
+    days: int | None,
+    seed: int | None,
+    start: datetime | None,
+) -> Scenario:
+    """The scenario file's (or the default) scenario, with the options given on top."""
+    base = (
+        load_scenario_file(path)
+        if path is not None
+        else Scenario(contacts=2_000, days=14, seed=1, start=datetime(2027, 3, 1, tzinfo=UTC))
+    )
+    given = {"contacts": contacts, "days": days, "seed": seed}
+    changes: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    if start is not None:
+        changes["start"] = start.replace(tzinfo=UTC)
+    scenario = replace(base, **changes)
+    problems = scenario.problems()
+    if problems:
+        first = problems[0]
+        raise InvalidInput(f"scenario: {first.path} {first.problem}", problems)
+    return scenario
 
 
 def _progress(done: int, total: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,14 +23,20 @@ from clarion.audiences.mirror import current_contacts
 from clarion.audiences.personas import Persona, parse_persona
 from clarion.core.clock import SimulatedClock
 from clarion.core.errors import FieldProblem, InvalidInput
-from clarion.delivery.ad_platform import UnitReport
+from clarion.delivery.ad_platform import UnitKey, UnitReport
 from clarion.instance import Instance
 from clarion.simulate.contacts_export import import_population
 from clarion.simulate.email_behaviour import EmailParameters, Indices, email_outcomes
 from clarion.simulate.loopback import LoopbackServer
 from clarion.simulate.measure import Ledger
 from clarion.simulate.paid_market import PaidMarket
-from clarion.simulate.population import GOOD, Population, generate_population
+from clarion.simulate.population import (
+    GOOD,
+    Population,
+    PopulationParameters,
+    generate_population,
+)
+from clarion.simulate.response import ResponseCurve
 from clarion.simulate.spend_rows import record_reports
 from clarion.simulate.web_behaviour import Entry, WebParameters, organic_visitors, sessions
 from clarion.tracking import service as tracking
@@ -92,6 +98,23 @@ class Scenario:
     paid_daily_budget: Decimal = Decimal("600")
     campaign_id: str = "simulated"
     currency: str = "EUR"
+    weights: tuple[float, ...] | None = None  # persona mix; None: equal
+    population: PopulationParameters = field(default_factory=PopulationParameters)
+    paid_curves: Mapping[UnitKey, ResponseCurve] | None = None  # None: drawn from the seed
+
+    def paid_market(self, clock: SimulatedClock) -> PaidMarket:
+        """The simulated ad platforms: the scenario's own curves, else a market from the seed."""
+        if self.paid_curves:
+            return PaidMarket.from_curves(
+                self.paid_curves,
+                clock=clock,
+                seed=self.seed,
+                start=self.start.date(),
+                currency=self.currency,
+            )
+        return PaidMarket.generate(
+            self.seed, clock=clock, start=self.start.date(), currency=self.currency
+        )
 
     def problems(self) -> list[FieldProblem]:
         """What is wrong with this scenario, field by field."""
@@ -150,11 +173,13 @@ class SimulatedMarket:
         self.scenario = scenario
         self.workdir = workdir
         self.population: Population = generate_population(
-            scenario.personas, scenario.contacts, scenario.seed
+            scenario.personas,
+            scenario.contacts,
+            scenario.seed,
+            weights=scenario.weights,
+            parameters=scenario.population,
         )
-        self.paid = PaidMarket.generate(
-            scenario.seed, clock=clock, start=scenario.start.date(), currency=scenario.currency
-        )
+        self.paid = scenario.paid_market(clock)
         self.ledger = Ledger()
         self._contact_ids: list[str | None] = []
         self._recent: list[tuple[int, Indices]] = []  # (day, people mailed) of the last 7 days
