@@ -13,8 +13,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from clarion.audiences.persona_store import list_personas
+from clarion.auth import service as auth
+from clarion.cli.common import with_instance
 from clarion.cli.output import console, err_console, print_error, print_json
 from clarion.core.errors import ClarionError, InvalidInput
+from clarion.instance import Instance
+from clarion.simulate.calibrate import Calibration, calibrate
 from clarion.simulate.market import Scenario, SimulatedMarket
 from clarion.simulate.measure import compare_paid
 from clarion.simulate.sandbox import open_sandbox
@@ -129,6 +134,79 @@ def simulate_command(
             f"{unit.conversions:,}",
         )
     console.print(units)
+
+
+@simulate_app.command("calibrate")
+def calibrate_command(
+    *,
+    out: Annotated[
+        Path, typer.Option("--out", help="The scenario file to write (a new file, YAML).")
+    ],
+    base: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="A scenario file for what calibration does not fit (interest and price "
+            "effects, in-window and fatigue effects, variant lifts, funnel to checkout, "
+            "length and seed). Default: the simulator's own.",
+        ),
+    ] = None,
+    workspace: Annotated[
+        str, typer.Option("--workspace", "-w", help="Workspace key.")
+    ] = auth.DEFAULT_WORKSPACE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Fit the simulated market's behaviour parameters from a workspace's history (open, click
+    and purchase rates per persona without machine opens, activity hours, order values, each
+    paid unit's response curve) and write them as a scenario file to rehearse against."""
+    if out.exists():
+        err_console.print(f"[bold red]Error:[/] {escape(str(out))} exists: name a new file")
+        raise typer.Exit(1)
+
+    def work(instance: Instance) -> Calibration:
+        events = instance.open_events()  # StoreBusy while `clarion serve` holds the file
+        space = instance.workspace(workspace)
+        return calibrate(
+            events,
+            space.id,
+            now=instance.clock.now(),
+            workspace=workspace,
+            personas=[p.persona for p in list_personas(instance.store, space.id)],
+            base=load_scenario_file(base) if base is not None else None,
+        )
+
+    try:
+        found = with_instance(work)
+        with out.open("x", encoding="utf-8") as file:
+            file.write(found.to_yaml())
+    except ClarionError as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        err_console.print(f"[bold red]Error:[/] {escape(str(out))}: {escape(str(exc.strerror))}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print_json(
+            {
+                "out": str(out),
+                "estimates": {name: e.as_data() for name, e in found.estimates.items()},
+                "notes": list(found.notes),
+            }
+        )
+        return
+    table = Table(title=f"Calibrated from workspace {escape(workspace)} → {escape(str(out))}")
+    for column in ("parameter", "value", "95% interval", "n"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for name, estimate in found.estimates.items():
+        table.add_row(
+            escape(name),
+            f"{estimate.value:.4g}",
+            f"{estimate.low:.4g} – {estimate.high:.4g}",
+            f"{estimate.n:,}",
+        )
+    console.print(table)
+    for note in found.notes:
+        console.print(f"note: {escape(note)}")
 
 
 def _scenario(
