@@ -26,7 +26,9 @@ from clarion.simulate.sandbox import open_sandbox
 from clarion.simulate.scenario_file import load_scenario_file
 
 simulate_app = typer.Typer(
-    help="Rehearse against a simulated market, or calibrate one from a workspace's history.",
+    help="Rehearse against a simulated market (without a command: run one in a sandbox and "
+    "print the truth next to what Clarion measured), or calibrate one from a workspace's "
+    "history.",
     invoke_without_command=True,
 )
 
@@ -156,9 +158,11 @@ def calibrate_command(
     ] = auth.DEFAULT_WORKSPACE,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Fit the simulated market's behaviour parameters from a workspace's history (open, click
-    and purchase rates per persona without machine opens, activity hours, order values, each
-    paid unit's response curve) and write them as a scenario file to rehearse against."""
+    """Fit a scenario file from a workspace's history: a market like yours to rehearse against.
+
+    Per persona: open, click and purchase rates (machine opens excluded) and order values;
+    activity hours; each paid unit's response curve. Each with its 95% interval in the file.
+    """
     if out.exists():
         err_console.print(f"[bold red]Error:[/] {escape(str(out))} exists: name a new file")
         raise typer.Exit(1)
