@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from sqlalchemy import select
@@ -18,7 +19,9 @@ from clarion.cli.main import app
 from clarion.core.clock import SimulatedClock
 from clarion.instance import Instance
 from clarion.simulate.calibrate import Estimate, calibrate
+from clarion.simulate.email_behaviour import email_truth
 from clarion.simulate.market import Scenario, SimulatedMarket
+from clarion.simulate.population import generate_population
 from clarion.simulate.sandbox import open_sandbox
 from clarion.simulate.scenario_file import load_scenario_text, logistic
 from clarion.stores.events import EventStore
@@ -274,3 +277,70 @@ def test_clarion_simulate_calibrate_writes_a_scenario_file(
     load_scenario_text(out.read_text(), str(out))
     again = CliRunner().invoke(app, ["simulate", "calibrate", "--out", str(out)])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_the_calibrated_market_reproduces_the_measured_open_rate(history: EventStore) -> None:
+    # 200 contacts in Paris mailed at 09:00 UTC: 30 mailboxes behind a proxy, 60 human opens
+    # among the other 170 (35.3 %), 12 clicks.
+    sent = datetime(2027, 4, 1, 9, tzinfo=UTC)
+    history.append(
+        "contacts",
+        [
+            {"workspace_id": "w", "contact_id": f"c{i}", "persona": "buyer", "country": "FR"}
+            for i in range(200)
+        ],
+    )
+    history.append(
+        "message_sends",
+        [
+            {
+                "message_id": f"m{i}",
+                "workspace_id": "w",
+                "contact_id": f"c{i}",
+                "channel": "email",
+                "sent_at": sent,
+                "status": "sent",
+            }
+            for i in range(200)
+        ],
+    )
+
+    def event(i: int, kind: str, *, machine: bool = False) -> dict[str, Any]:
+        return {
+            "event_id": f"{kind}-{i}",
+            "workspace_id": "w",
+            "type": kind,
+            "ts": sent + timedelta(hours=2),
+            "contact_id": f"c{i}",
+            "message_id": f"m{i}",
+            "is_machine": machine,
+        }
+
+    history.append(
+        "events",
+        [event(i, "email_open", machine=True) for i in range(30)]
+        + [event(i, "email_open") for i in range(30, 90)]
+        + [event(i, "email_click") for i in range(30, 42)],
+    )
+    found = calibrate(history, "w", now=datetime(2027, 5, 1, tzinfo=UTC), fit_activity=False)
+    assert found.estimates["population.machine_open_share"].value == pytest.approx(30 / 200)
+    measured = 60 / 170
+    scenario = load_scenario_text(found.to_yaml(), "calibrated.yaml")
+    # What the calibrated market would measure for the same send: the same rate.
+    people = generate_population(
+        scenario.personas, 20_000, 99, weights=scenario.weights, parameters=scenario.population
+    )
+    everyone = np.arange(people.size, dtype=np.int64)
+    modelled = email_truth(
+        people,
+        everyone,
+        variant="",
+        utc_hour=9.0,
+        recent_sends=np.zeros(people.size, dtype=np.int64),
+        parameters=scenario.email,
+    ).open.mean()
+    assert modelled == pytest.approx(measured, abs=0.01)
+    # The parameter is the reference person's chance, not the average rate: openers at 10:00
+    # local are often in their window, so the parameter is lower than what was measured.
+    assert found.estimates["email.open_rate"].value < measured
+    assert found.estimates["personas.buyer.open_rate"].n == 170

@@ -254,9 +254,27 @@ class _Fitter:
         return out
 
     def pooled(self, estimates: dict[str, Estimate]) -> dict[str, Any]:
-        """File-wide email rates over every send: unsubscribes and complaints."""
+        """File-wide email rates over every send, for personas without enough data of their own:
+        open and click rates (as if personas did not differ), unsubscribes and complaints."""
         out: dict[str, Any] = {}
-        opened = self.visible & self.sends.opened
+        everyone = np.arange(self.reference.size, dtype=np.int64)
+        contact, opened = self.sends.contact, self.visible & self.sends.opened
+        if int(self.visible.sum()) >= MIN_TRIALS:
+            groups = self._groups(self.visible)
+            estimate = self._solve(
+                _ratio(self.sends.opened, self.visible, contact),
+                lambda x: self._open_rate(everyone, groups, x),
+            )
+            estimates["email.open_rate"] = estimate
+            out["open_rate"] = _round(estimate.value)
+            if int(opened.sum()) >= MIN_TRIALS:
+                x_open = math.log(estimate.value / (1 - estimate.value))
+                estimate = self._solve(
+                    _ratio(self.sends.clicked, opened, contact),
+                    lambda x: self._click_rate(everyone, groups, x_open, x),
+                )
+                estimates["email.click_rate"] = estimate
+                out["click_rate"] = _round(estimate.value)
         if int(opened.sum()) >= MIN_TRIALS:
             fatigue = self.email.unsubscribe_fatigue
             recent = self.recent[opened].astype(float)
