@@ -254,15 +254,31 @@ def test_hostile_names_in_the_history_become_safe_keys(history: EventStore) -> N
                 "clicks": 60,
             }
             for d in range(1, 8)
+        ]
+        + [  # absurd numbers a broken export could hold: still a file the simulator accepts
+            {
+                "workspace_id": "w",
+                "day": datetime(2027, 4, d, tzinfo=UTC).date(),
+                "channel": "display",
+                "ad_set": "absurd",
+                "source": "csv:june.csv",
+                "cost": 1e12,
+                "conversions": 0,
+                "impressions": 0,
+                "clicks": 0,
+            }
+            for d in range(1, 8)
         ],
     )
     found = calibrate(history, "w", now=datetime(2027, 5, 1, tzinfo=UTC))
     again = load_scenario_text(found.to_yaml(), "hostile.yaml")
     assert [p.key for p in again.personas] == ["persona-0"]
     assert again.paid_curves is not None
-    (unit,) = again.paid_curves
-    assert unit.channel == "search-drop-table-x" and "{" not in unit.ad_set
-    assert math.isfinite(again.paid_curves[unit].top)
+    units = {unit.channel: unit for unit in again.paid_curves}
+    assert set(units) == {"search-drop-table-x", "display"}
+    assert "{" not in units["search-drop-table-x"].ad_set
+    assert all(math.isfinite(curve.top) for curve in again.paid_curves.values())
+    assert again.paid_curves[units["display"]].cpm == 10_000
 
 
 def test_clarion_simulate_calibrate_writes_a_scenario_file(

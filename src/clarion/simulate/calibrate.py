@@ -318,15 +318,15 @@ class _Fitter:
             shift, variance = self._buyer_price(which)
             estimate = _median(logs[mine], shift)
             estimates[f"personas.{key}.order_value"] = estimate
-            persona_data[which]["order_value"] = _round(estimate.value)
+            persona_data[which]["order_value"] = _clip(estimate.value, 0.01, 1e7)
             spread.append(max(float(np.var(logs[mine], ddof=1)) - variance, 0.0))
         if int(everyone.sum()) >= MIN_ORDERS:
             shifts = [self._buyer_price(w)[0] for w in range(len(keys))]
             estimate = _median(logs[everyone], float(np.mean(shifts)))
             estimates["web.order_value.median"] = estimate
-            out["median"] = _round(estimate.value)
+            out["median"] = _clip(estimate.value, 0.01, 1e7)
             if spread:
-                out["sigma"] = _round(math.sqrt(float(np.mean(spread))))
+                out["sigma"] = _clip(math.sqrt(float(np.mean(spread))), 0.0, 3.0)
         return out
 
     def _buyer_price(self, which: int) -> tuple[float, float]:
@@ -523,18 +523,20 @@ def _paid(
                 "channel": _slug(unit.channel),
                 "ad_set": _name(unit.ad_set or unit.channel),
                 **({"audience": _name(unit.audience)} if unit.audience else {}),
-                "top": _round(top),
-                "half": _round(half / (1.0 - decay)),  # the simulator's adstock is not rescaled
+                "top": _clip(top, 1e-6, 1e6),
+                "half": _clip(half / (1.0 - decay), 1e-6, 1e9),  # the simulator's adstock: unscaled
                 "shape": shape,
                 "decay": decay,
-                "cpm": _round(1000.0 * float(unit.spend.sum()) / max(unit.impressions, 1)),
+                "cpm": _clip(
+                    1000.0 * float(unit.spend.sum()) / max(unit.impressions, 1), 0.01, 1e4
+                ),
                 "clicks_per_conversion": _round(
                     min(max(unit.clicks / conversions, 1.0), 100_000.0) if conversions else 25.0
                 ),
             }
         )
         budget += reference
-    return {"daily_budget": round(budget, 2), "units": out} if out else None
+    return {"daily_budget": round(min(budget, 1e9), 2), "units": out} if out else None
 
 
 def _weighted_median(values: Floats, weights: Floats) -> float:
@@ -632,6 +634,11 @@ def _slug(text: str) -> str:
 def _name(text: str) -> str:
     name = NAME.sub("-", text).strip(" -_.:/")[:128]
     return name or "unnamed"
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    """Within the bounds a scenario file accepts (a history can hold absurd numbers)."""
+    return _round(min(max(value, low), high))
 
 
 def _round(value: float) -> float:
