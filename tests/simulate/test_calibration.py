@@ -131,7 +131,7 @@ def test_calibration_recovers_the_known_rates_within_their_intervals(
         truth[f"paid.{unit.channel}.{unit.ad_set}.conversions_per_day"] = curve.steady_conversions(
             spend
         )
-    # Eleven 95 % intervals miss one truth about half the time even when all is right: judge
+    # Ten 95 % intervals miss one truth about 40 % of the time even when all is right: judge
     # them as a family (Bonferroni, 99.5 % each, z = 2.81) by stretching each side of each.
     stretch = 2.81 / 1.96
     missed = {
