@@ -483,7 +483,7 @@ def _peak_hour(moments: Moments) -> Estimate | None:
     mean = math.atan2(s, c) % (2 * math.pi) / (2 * math.pi) * 24.0
     spread = math.sqrt(max(-2.0 * math.log(max(length, 1e-12)), 0.0)) / (2 * math.pi) * 24.0
     half = Z95 * spread / math.sqrt(int(known.sum()))
-    return Estimate(round(mean % 24.0, 2), mean - half, mean + half, int(known.sum()))
+    return Estimate(round(mean, 2) % 24.0, mean - half, mean + half, int(known.sum()))
 
 
 def _paid(
