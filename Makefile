@@ -15,12 +15,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job. For now: a workspace, a sample campaign applied and shown.
+# The main job: a whole campaign against the simulated market, its report, then the dashboard.
+# DEMO_ARGS passes options through, e.g. DEMO_ARGS="--contacts 2000 --days 7 --no-serve".
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
-	CLARION_DATA_DIR=$(DEMO_DIR) $(BIN)/clarion init
-	CLARION_DATA_DIR=$(DEMO_DIR) $(BIN)/clarion campaign apply examples/spring-launch.yaml
-	CLARION_DATA_DIR=$(DEMO_DIR) $(BIN)/clarion campaign show spring-launch-2027
+	$(BIN)/clarion demo --out $(DEMO_DIR) $(DEMO_ARGS)
 
 # PostgreSQL server binaries for the test harness (installed if missing).
 postgres:

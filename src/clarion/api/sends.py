@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clarion.api.deps import InstanceDep, SecretKeyDep
 from clarion.content.service import ContentService
 from clarion.delivery import service as delivery
-from clarion.delivery.contracts import SendProgress
+from clarion.delivery.contracts import Rollout, SendProgress
 
 router = APIRouter(tags=["sends"])
 
@@ -36,6 +36,7 @@ class SendOut(BaseModel):
     skipped: int
     cancelled: int
     remaining: int
+    held: int = Field(default=0, description="rows waiting for a test-then-send decision")
     in_doubt: int
     rate_per_second: float | None
     not_before: str | None
@@ -119,3 +120,42 @@ def cancel_send(instance: InstanceDep, key: SecretKeyDep, send_id: str) -> SendO
     """Stop for good: queued rows are cancelled now."""
     delivery.cancel(instance.store, key.workspace_id, send_id, clock=instance.clock)
     return SendOut.of(delivery.progress(instance.store, key.workspace_id, send_id))
+
+
+class RolloutOut(BaseModel):
+    """Test-then-send: what the rest of the audience gets (winner or fallback), or wait."""
+
+    send_id: str
+    experiment: str
+    action: str = Field(description="wait, send_winner or send_fallback")
+    variant: str | None
+    reason: str
+    released: int = Field(description="held rows now queued with the variant")
+    outcome: str | None = Field(description="the experiment decision: winner, inconclusive, …")
+    decision_id: str | None
+    test_sent_at: str | None
+    decided_at: str | None
+
+    @classmethod
+    def of(cls, found: Rollout) -> RolloutOut:
+        return cls(**found.as_dict())
+
+
+@router.post("/v1/sends/{send_id}/finish", response_model=RolloutOut)
+def finish_send(
+    instance: InstanceDep, key: SecretKeyDep, send_id: str, request: Request
+) -> RolloutOut:
+    """Test-then-send: after the wait, send the winner (or the fallback) to the rest; the
+    answer is ``wait`` before that, and the first rollout again once it is made."""
+    found = delivery.finish_test(
+        instance.store,
+        instance.open_events(),
+        key.workspace_id,
+        send_id,
+        clock=instance.clock,
+        ids=instance.ids,
+        actor=f"api-key:{key.id}",
+    )
+    if found.released:
+        _wake(request)
+    return RolloutOut.of(found)

@@ -264,6 +264,9 @@ class ConversionIn(BaseModel):
     anonymous_id: Annotated[str, StringConstraints(max_length=128)] | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     campaign_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] | None = Field(
+        default=None, description="the channel that won the order (search, social...)"
+    )
     properties: dict[str, Any] | None = None
 
 
@@ -290,6 +293,7 @@ async def conversion(
         "anonymous_id": body.anonymous_id,
         "email": body.email,
         "campaign_id": body.campaign_id,
+        "channel": body.channel,
         "properties": {**(body.properties or {}), "order_id": body.order_id},
     }
     if body.click_token is not None:

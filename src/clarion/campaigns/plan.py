@@ -153,6 +153,10 @@ class EmailStep(_Strict):
         default_factory=dict, description="source, medium, campaign, term, content"
     )
     scheduled_at: datetime | None = Field(default=None, description="not sent before this")
+    experiment: Slug | None = Field(
+        default=None,
+        description="key of a subject_line or content experiment on this campaign",
+    )
 
 
 class CampaignPlan(_Strict):
@@ -275,11 +279,22 @@ def _hypothesis_problems(plan: CampaignPlan) -> list[FieldProblem]:
 
 def _email_problems(plan: CampaignPlan) -> list[FieldProblem]:
     problems, seen = [], set()
+    tested: dict[str, str] = {}  # experiment key -> the step that names it
     for i, step in enumerate(plan.email):
         path = f"email[{i}]"
         if step.key in seen:
             problems.append(FieldProblem(f"{path}.key", f"duplicate step key {step.key!r}"))
         seen.add(step.key)
+        if step.experiment is not None:
+            # A second step would expose the same contacts twice to one experiment.
+            first = tested.setdefault(step.experiment, step.key)
+            if first != step.key:
+                problems.append(
+                    FieldProblem(
+                        f"{path}.experiment",
+                        f"experiment {step.experiment!r} is already tested by step {first!r}",
+                    )
+                )
         for address_field in ("from_address", "reply_to"):
             address = getattr(step, address_field)
             if address is not None and "@" not in parseaddr(address)[1]:

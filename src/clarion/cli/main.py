@@ -21,6 +21,7 @@ from clarion.cli.budget import budget_app
 from clarion.cli.common import cli_actor, cli_settings, with_instance
 from clarion.cli.contacts import contacts_app
 from clarion.cli.content import content_app
+from clarion.cli.demo import demo_command
 from clarion.cli.experiments import experiment_app
 from clarion.cli.feedback import feedback_app
 from clarion.cli.metrics import metrics_command
@@ -66,6 +67,7 @@ app.command("report")(report_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
+app.command("demo")(demo_command)
 app.add_typer(budget_app, name="budget", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]

@@ -24,6 +24,7 @@ from clarion.delivery.runner import build_worker
 from clarion.instance import Instance
 
 ACTIONS: Final = ("status", "pause", "resume", "cancel")
+FINISH: Final = "finish"  # test-then-send: `clarion send finish CAMPAIGN [--step KEY]`
 _REFRESH: Final = 0.25  # seconds between progress bar updates
 
 
@@ -31,12 +32,16 @@ def send_command(
     target: Annotated[
         str,
         typer.Argument(
-            help="A campaign id or key to send, or one of: status, pause, resume, cancel."
+            help="A campaign id or key to send, or one of: status, pause, resume, cancel, "
+            "finish (test-then-send: the winner or the fallback to the rest)."
         ),
     ],
     send_id: Annotated[
         str | None,
-        typer.Argument(help="The send to act on (status without it lists the sends)."),
+        typer.Argument(
+            help="The send to act on (status without it lists the sends); for finish, the "
+            "campaign id or key."
+        ),
     ] = None,
     *,
     step: Annotated[
@@ -56,6 +61,17 @@ def send_command(
     remaining, rate), or show, pause, resume or cancel a send. Sending again resumes it."""
     if target in ACTIONS:
         with_instance(lambda instance: _act(instance, target, send_id, workspace, as_json))
+        return
+    if target == FINISH:
+        if send_id is None:
+            problem = "name the campaign: clarion send finish CAMPAIGN [--step KEY]"
+            raise InvalidInput(problem, [FieldProblem("campaign", problem)])
+        campaign = send_id
+        with_instance(
+            lambda instance: _finish(
+                instance, campaign, step=step, workspace=workspace, detach=detach, as_json=as_json
+            )
+        )
         return
     if send_id is not None:
         problem = f"unexpected argument {send_id!r}: to send, give only the campaign"
@@ -146,6 +162,53 @@ def _send(
         console.print(_line(final))
 
 
+def _finish(
+    instance: Instance,
+    campaign: str,
+    *,
+    step: str | None,
+    workspace: str,
+    detach: bool,
+    as_json: bool,
+) -> None:
+    ws = instance.workspace(workspace).id
+    send = delivery.step_send(instance.store, ws, campaign, step)
+    try:
+        events = instance.open_events()
+    except StoreBusy as busy:
+        raise StoreBusy(
+            f"{busy.message}; while `clarion serve` runs, finish the send through its API "
+            f"(POST /v1/sends/{send.id}/finish)",
+            busy.details,
+        ) from None
+    found = delivery.finish_test(
+        instance.store,
+        events,
+        ws,
+        send.id,
+        clock=instance.clock,
+        ids=instance.ids,
+        actor=cli_actor(),
+    )
+    if not as_json:
+        verb = {"send_winner": "Winner", "send_fallback": "Fallback"}.get(found.action)
+        if verb is None:
+            err_console.print(f"Waiting: {escape(found.reason)}")
+        else:
+            err_console.print(
+                f"{verb} {escape(found.variant or '')} for the other {found.released:,} "
+                f"recipients: {escape(found.reason)}"
+            )
+    current = delivery.progress(instance.store, ws, send.id)
+    if found.released and not detach and current.send.state.value == "running":
+        _run(instance, ws, send.id, current.send.recipients, quiet=as_json)
+    final = delivery.progress(instance.store, ws, send.id)
+    if as_json:
+        print_json({"rollout": found.as_dict(), "send": final.as_dict()})
+    else:
+        console.print(_line(final))
+
+
 def _run(instance: Instance, ws: str, send_id: str, total: int, *, quiet: bool) -> None:
     bar = Progress(
         TextColumn("Sending"),
@@ -202,10 +265,11 @@ def _line(shown: SendProgress) -> str:
     data = shown.as_dict()
     rate = f", {data['rate_per_second']:,.0f}/s" if data["rate_per_second"] else ""
     doubt = f", {data['in_doubt']} in doubt" if data["in_doubt"] else ""
+    held = f", {data['held']:,} held for the test's winner" if data["held"] else ""
     return (
         f"Send {data['id']} ({escape(data['step'])}) is {data['state']}: "
         f"{data['sent']:,} sent, {data['failed']:,} failed, {data['skipped']:,} skipped, "
-        f"{data['remaining']:,} remaining of {data['recipients']:,}{rate}{doubt}"
+        f"{data['remaining']:,} remaining of {data['recipients']:,}{held}{rate}{doubt}"
     )
 
 

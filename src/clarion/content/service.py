@@ -42,7 +42,7 @@ class ContentService:
         self._store = store
         self._clock = clock
         self._ids = ids
-        self._cache: OrderedDict[tuple[str, str, int], EmailRenderer] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, int, str | None], EmailRenderer] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- writing ---------------------------------------------------------------------------
@@ -234,21 +234,31 @@ class ContentService:
     # -- rendering -------------------------------------------------------------------------
 
     def email_renderer(
-        self, workspace_id: str, template_key: str, version: int | None = None
+        self,
+        workspace_id: str,
+        template_key: str,
+        version: int | None = None,
+        *,
+        subject: str | None = None,
     ) -> EmailRenderer:
         """The renderer the sender uses: a published version (the newest when ``version`` is
-        None), undefined variables rendered empty; compiled once and cached."""
+        None), undefined variables rendered empty; compiled once and cached.
+
+        ``subject`` replaces the version's subject (an experiment variant's subject line); it
+        is compiled by the same sandbox, and InvalidInput names ``subject`` when it is broken.
+        """
         with self._store.reading() as conn:
             asset = _template_row(conn, workspace_id, template_key)
             row = _version_row(conn, asset, version, published=True)
-            cache_key = (workspace_id, template_key, row.version)
+            cache_key = (workspace_id, template_key, row.version, subject)
             with self._lock:
                 cached = self._cache.get(cache_key)
                 if cached is not None:
                     self._cache.move_to_end(cache_key)
                     return cached
             snippets = _snippet_bodies(conn, workspace_id, dict(row.includes))
-        renderer = compile_parts(row.subject or "", row.body or "", asset.kind, snippets=snippets)
+        chosen = (row.subject or "") if subject is None else subject
+        renderer = compile_parts(chosen, row.body or "", asset.kind, snippets=snippets)
         with self._lock:
             self._cache[cache_key] = renderer
             while len(self._cache) > CACHE_SIZE:

@@ -18,7 +18,17 @@ class SendState(StrEnum):
 
 
 # queued → claimed → sending → sent | failed; skipped at send time; cancelled with the send.
-MESSAGE_STATES = ("queued", "claimed", "sending", "sent", "failed", "skipped", "cancelled")
+# held: outside a test-then-send test share, waiting for the winner (then queued).
+MESSAGE_STATES = (
+    "held",
+    "queued",
+    "claimed",
+    "sending",
+    "sent",
+    "failed",
+    "skipped",
+    "cancelled",
+)
 OPEN_STATES = ("queued", "claimed", "sending")
 
 
@@ -64,6 +74,7 @@ class SendProgress:
             "skipped": self.counts.get("skipped", 0),
             "cancelled": self.counts.get("cancelled", 0),
             "remaining": self.remaining,
+            "held": self.counts.get("held", 0),
             "in_doubt": self.in_doubt,
             "rate_per_second": self.rate_per_second,
             "not_before": self.send.not_before.isoformat() if self.send.not_before else None,
@@ -78,3 +89,33 @@ class StartResult:
 
     created: bool
     send: Send
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Test-then-send: what the rest of a send's audience gets, or why it must wait."""
+
+    send_id: str
+    experiment_key: str
+    action: str  # wait, send_winner, send_fallback
+    variant: str | None  # None while waiting
+    reason: str
+    released: int  # held rows queued with the variant (0 while waiting)
+    outcome: str | None  # the experiment decision's outcome (None while waiting)
+    decision_id: str | None
+    test_sent_at: datetime | None
+    decided_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "send_id": self.send_id,
+            "experiment": self.experiment_key,
+            "action": self.action,
+            "variant": self.variant,
+            "reason": self.reason,
+            "released": self.released,
+            "outcome": self.outcome,
+            "decision_id": self.decision_id,
+            "test_sent_at": self.test_sent_at.isoformat() if self.test_sent_at else None,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+        }

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Final
 
+from clarion.delivery.variants import StepExperiment
+from clarion.experiments.assignment import exposure_rows
 from clarion.stores.events import EventStore
 
 _STATUS: Final = {"sent": "sent", "failed": "failed", "skipped": "suppressed"}
@@ -13,9 +15,13 @@ _EVENT: Final = {"sent": "email_sent", "failed": "email_failed"}
 _MARGIN: Final = timedelta(seconds=1)
 
 
-def write(events: EventStore, rows: Sequence[Any]) -> None:
+def write(events: EventStore, rows: Sequence[Any], *, arms: StepExperiment | None = None) -> None:
     """Append the rows' facts; a row written before (a crash between the append and the
-    outbox update) is found by its message id in the time window and not written again."""
+    outbox update) is found by its message id in the time window and not written again.
+
+    With ``arms`` (the send's experiment), each sent message of the test is also an
+    exposure of its contact to its variant, stamped when the server took it.
+    """
     if not rows:
         return
     sends = [
@@ -62,6 +68,8 @@ def write(events: EventStore, rows: Sequence[Any]) -> None:
         for r in rows
         if r.state in _EVENT
     ]
+    if arms is not None:
+        facts += _exposures(rows, arms)
     if facts:
         events.append_new(
             "events",
@@ -71,3 +79,23 @@ def write(events: EventStore, rows: Sequence[Any]) -> None:
             since=since,
             until=until,
         )
+
+
+def _exposures(rows: Sequence[Any], arms: StepExperiment) -> list[dict[str, Any]]:
+    """The exposure events of the sent rows of an experiment's test (ids fixed by contact and
+    instant, so a rewrite after a crash is recognised)."""
+    by_instant: dict[Any, list[Any]] = {}
+    for r in rows:
+        if r.state == "sent" and r.variant is not None and arms.exposed(r.contact_id):
+            by_instant.setdefault(r.finished_at, []).append(r)
+    found: list[dict[str, Any]] = []
+    for at, sent in by_instant.items():
+        found += exposure_rows(
+            workspace_id=sent[0].workspace_id,
+            experiment_key=arms.key,
+            campaign_id=sent[0].campaign_id,
+            channel="email",
+            assignments=[(r.contact_id, r.variant) for r in sent],
+            at=at,
+        )
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -87,9 +87,18 @@ def create_send(
     clock: Clock,
     ids: IdSource,
     actor: str,
+    variants: Mapping[str, str] | None = None,
+    held: Sequence[str] = (),
 ) -> StartResult:
     """The send of ``step`` with one queued row per contact, in one transaction; if the step
-    was started before, that send (no second row for anyone)."""
+    was started before, that send (no second row for anyone).
+
+    ``variants``: each contact's experiment arm, kept on its row. ``held``: contacts whose
+    rows wait (state ``held``) for a test-then-send decision; they are not claimed until
+    ``release_held`` gives them the chosen variant.
+    """
+    arms = variants or {}
+    waiting = set(held)
     now = clock.now()
     with store.transaction() as conn:
         existing = conn.execute(
@@ -98,7 +107,7 @@ def create_send(
         if existing is not None:
             return StartResult(False, _to_send(existing))
         send_id = ids.new("snd")
-        unique = list(dict.fromkeys(contact_ids))
+        unique = list(dict.fromkeys([*contact_ids, *held]))
         conn.execute(
             insert(sends).values(
                 id=send_id,
@@ -126,8 +135,8 @@ def create_send(
                         "campaign_id": campaign_id,
                         "step": step,
                         "contact_id": contact_id,
-                        "variant": None,
-                        "state": "queued",
+                        "variant": arms.get(contact_id),
+                        "state": "held" if contact_id in waiting else "queued",
                         "attempts": 0,
                         "in_doubt": 0,
                         "created_at": now,
@@ -137,6 +146,15 @@ def create_send(
             )
         row = conn.execute(select(sends).where(sends.c.id == send_id)).one()
     return StartResult(True, _to_send(row))
+
+
+def find_send(store: AppStore, campaign_id: str, step: str) -> Send | None:
+    """The send of a campaign's step, if it was started."""
+    with store.reading() as conn:
+        row = conn.execute(
+            select(sends).where(sends.c.campaign_id == campaign_id, sends.c.step == step)
+        ).first()
+    return None if row is None else _to_send(row)
 
 
 def get_send(store: AppStore, workspace_id: str, send_id: str) -> Send:
@@ -189,7 +207,7 @@ def move(
             values["finished_at"] = now
             conn.execute(
                 update(_out)
-                .where(_out.c.send_id == send_id, _out.c.state == "queued")
+                .where(_out.c.send_id == send_id, _out.c.state.in_(("queued", "held")))
                 .values(state="cancelled", finished_at=now, detail="send cancelled")
             )
         conn.execute(update(sends).where(sends.c.id == send_id).values(**values))
@@ -322,7 +340,7 @@ def finish_if_done(store: AppStore, send_id: str, *, now: datetime) -> bool:
         left = conn.execute(
             select(func.count())
             .select_from(_out)
-            .where(_out.c.send_id == send_id, _out.c.state.in_(OPEN_STATES))
+            .where(_out.c.send_id == send_id, _out.c.state.in_((*OPEN_STATES, "held")))
         ).scalar_one()
         if left:
             return False

@@ -15,7 +15,7 @@ from clarion.core.errors import ClarionError
 from clarion.delivery.contracts import Send
 from clarion.delivery.dkim import DkimKey, load_key
 from clarion.delivery.smtp import SmtpPool
-from clarion.delivery.worker import ProgressHook, SendWorker, WorkerConfig
+from clarion.delivery.worker import ProgressHook, RendererFactory, SendWorker, WorkerConfig
 from clarion.instance import Instance
 from clarion.settings import Settings
 
@@ -39,19 +39,29 @@ def dkim_key(settings: Settings) -> DkimKey | None:
     return load_key(domain, smtp.dkim_selector, smtp.dkim_key_file)
 
 
+def content_renderers(content: ContentService) -> RendererFactory:
+    """Renderers from the content library: a send's template version, with the subject line
+    of its experiment variant when the worker asks for a variant's options."""
+
+    def renderer(send: Send) -> EmailRenderer:
+        options = send.options
+        return content.email_renderer(
+            send.workspace_id,
+            options["template"],
+            options.get("template_version"),
+            subject=options.get("subject"),
+        )
+
+    return renderer
+
+
 def build_worker(
     instance: Instance, *, on_progress: ProgressHook | None = None
 ) -> tuple[SendWorker, SmtpPool]:
     """A worker over the installation's stores, its SMTP pool, and templates from content."""
     settings = instance.settings
     content = ContentService(instance.store, clock=instance.clock, ids=instance.ids)
-
-    def renderer(send: Send) -> EmailRenderer:
-        options = send.options
-        return content.email_renderer(
-            send.workspace_id, options["template"], options.get("template_version")
-        )
-
+    renderer = content_renderers(content)
     pool = SmtpPool(settings.smtp)
     config = WorkerConfig(
         smtp=settings.smtp,

@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from clarion.campaigns import service as campaigns
 from clarion.campaigns.lifecycle import CampaignState
 from clarion.campaigns.plan import EmailStep
 from clarion.core.clock import Clock
-from clarion.core.errors import Conflict, FieldProblem, InvalidInput
+from clarion.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from clarion.core.ids import IdSource
-from clarion.delivery import outbox
+from clarion.delivery import outbox, rollout, variants
 from clarion.delivery.audience import snapshot_contact_ids
-from clarion.delivery.contracts import Send, SendProgress, SendState, StartResult
+from clarion.delivery.contracts import Rollout, Send, SendProgress, SendState, StartResult
+from clarion.delivery.variants import StepExperiment
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
 
-TemplateCheck = Callable[[str, str, int | None], object]
+# content's email_renderer(workspace_id, template_key, version, *, subject=None)
+TemplateCheck = Callable[..., object]
 SENDABLE: Final = (CampaignState.SCHEDULED, CampaignState.RUNNING)
 
 __all__ = [
     "cancel",
+    "finish_test",
     "list_sends",
     "pause",
     "progress",
     "resume",
+    "rollout_of",
     "start_send",
+    "step_send",
 ]
 
 
@@ -76,24 +81,64 @@ def start_send(
             "only a scheduled or running campaign sends",
             {"state": campaign.state.value},
         )
+    options = chosen.model_dump(mode="json")
+    arms: StepExperiment | None = None
+    if chosen.experiment is not None:
+        earlier = outbox.find_send(store, campaign.id, chosen.key)
+        if earlier is not None:
+            # Started before: its arms were fixed then; nothing is resolved or started again.
+            return StartResult(False, earlier)
+        arms = variants.resolve(
+            store,
+            workspace_id,
+            campaign.id,
+            chosen.experiment,
+            path=f"email[{index}].experiment",
+            clock=clock,
+            actor=actor,
+        )
+        if check_template is not None:
+            _check_variants(check_template, workspace_id, options, arms)
+        options["arms"] = arms.as_options()
     audience = chosen.audience if chosen.audience is not None else campaign.plan.audience
     field = f"email[{index}].audience" if chosen.audience is not None else "audience"
     contact_ids = snapshot_contact_ids(
         store, events, workspace_id, audience, now=clock.now(), field=field
     )
+    assigned, held = arms.split(contact_ids) if arms is not None else ({}, [])
     return outbox.create_send(
         store,
         workspace_id,
         campaign.id,
         chosen.key,
         audience=audience,
-        options=chosen.model_dump(mode="json"),
-        contact_ids=contact_ids,
+        options=options,
+        contact_ids=[c for c in contact_ids if c not in set(held)] if held else contact_ids,
         not_before=chosen.scheduled_at,
         clock=clock,
         ids=ids,
         actor=actor,
+        variants=assigned,
+        held=held,
     )
+
+
+def _check_variants(
+    check: TemplateCheck, workspace_id: str, options: dict[str, Any], arms: StepExperiment
+) -> None:
+    """Every arm's template (and subject line) renders, or nothing is created."""
+    for variant in arms.overrides:
+        chosen = variants.variant_options({**options, "arms": arms.as_options()}, variant)
+        subject = chosen.get("subject")
+        extra = {} if subject is None else {"subject": subject}
+        try:
+            check(workspace_id, chosen["template"], chosen.get("template_version"), **extra)
+        except InvalidInput as error:
+            problems = [
+                FieldProblem(f"experiment {arms.key}: variant {variant}: {p.path}", p.problem)
+                for p in error.problems
+            ]
+            raise InvalidInput(f"variant {variant!r}: {error.message}", problems) from None
 
 
 def progress(store: AppStore, workspace_id: str, send_id: str) -> SendProgress:
@@ -119,3 +164,34 @@ def resume(store: AppStore, workspace_id: str, send_id: str, *, clock: Clock) ->
 def cancel(store: AppStore, workspace_id: str, send_id: str, *, clock: Clock) -> Send:
     """Stop for good: queued rows are cancelled now, a claimed group is cancelled unsent."""
     return outbox.move(store, workspace_id, send_id, SendState.CANCELLED, clock=clock)
+
+
+def step_send(store: AppStore, workspace_id: str, campaign_ref: str, step: str | None) -> Send:
+    """The send of a campaign's email step; NotFound when the step was never started."""
+    campaign = campaigns.get_campaign(store, workspace_id, campaign_ref)
+    _, chosen = _step(campaign.plan.email, step, campaign.key)
+    found = outbox.find_send(store, campaign.id, chosen.key)
+    if found is None:
+        raise NotFound("send of step", f"{campaign.key}/{chosen.key}")
+    return found
+
+
+def finish_test(
+    store: AppStore,
+    events: EventStore,
+    workspace_id: str,
+    send_id: str,
+    *,
+    clock: Clock,
+    ids: IdSource,
+    actor: str,
+) -> Rollout:
+    """Test-then-send: after the experiment's wait, queue the rest of the audience with the
+    winner (or the fallback when the decision is inconclusive); ``wait`` before that."""
+    send = outbox.get_send(store, workspace_id, send_id)
+    return rollout.finish(store, events, send, clock=clock, ids=ids, actor=actor)
+
+
+def rollout_of(store: AppStore, workspace_id: str, send_id: str) -> Rollout | None:
+    """What the rest of a test-then-send audience got, once decided."""
+    return rollout.stored(store, outbox.get_send(store, workspace_id, send_id))

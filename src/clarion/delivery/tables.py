@@ -36,7 +36,8 @@ sends = Table(
 )
 
 # The outbox: queued → claimed → sending (recorded before DATA) → sent / failed; or skipped
-# (consent, suppression, frequency cap at send time) or cancelled. The unique constraint is
+# (consent, suppression, frequency cap at send time) or cancelled; held rows wait for a
+# test-then-send decision. The unique constraint is
 # the idempotency key per (campaign, step, contact); the id is the deterministic message id.
 outbox_messages = Table(
     "outbox_messages",
@@ -59,7 +60,27 @@ outbox_messages = Table(
     Column("provider_id", String(200), nullable=True),
     Column("detail", Text, nullable=True),  # the server's words, or why it was skipped
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),  # a retry is not claimed before
     UniqueConstraint("campaign_id", "step", "contact_id"),
     Index(None, "send_id", "state"),
     Index(None, "workspace_id", "contact_id", "sending_at"),
+)
+
+# Test-then-send: what the rest of a send's audience got once the test share was measured.
+# One row per send: deciding again finds it (the held rows are released once).
+send_rollouts = Table(
+    "send_rollouts",
+    metadata,
+    Column("send_id", String(40), ForeignKey("sends.id"), primary_key=True),
+    Column("workspace_id", String(40), ForeignKey("workspaces.id"), nullable=False),
+    Column("experiment_id", String(40), nullable=False),
+    Column("decision_id", String(40), nullable=True),  # the stored experiment decision
+    Column("outcome", String(24), nullable=True),  # winner, inconclusive, guardrail_breached…
+    Column("action", String(16), nullable=False),  # send_winner or send_fallback
+    Column("variant", String(200), nullable=False),  # what the rest gets
+    Column("reason", Text, nullable=False),  # the decision's sentence, as the operator saw it
+    Column("released", Integer, nullable=False),  # held rows queued with the variant
+    Column("test_sent_at", UtcDateTime(), nullable=False),  # the wait counted from here
+    Column("decided_at", UtcDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
 )

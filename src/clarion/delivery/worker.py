@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from clarion.delivery.messenger import DeliveryResult, Messenger, Outgoing
 from clarion.delivery.mime import envelope_for
 from clarion.delivery.outbox import Claimed, Outcome
 from clarion.delivery.tables import outbox_messages, sends
+from clarion.delivery.variants import StepExperiment, variant_options
 from clarion.settings import SmtpSettings
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
@@ -77,7 +78,7 @@ class SendWorker:
         self.clock = clock
         self.config = config
         self.on_progress = on_progress
-        self._composers: dict[str, Composer] = {}
+        self._composers: dict[tuple[str, str | None], Composer] = {}
         self._sends: dict[str, Send] = {}
 
     def recover(self, *, everything: bool) -> tuple[int, int]:
@@ -166,10 +167,12 @@ class SendWorker:
         if self.on_progress is not None:
             self.on_progress(send_id)
 
-    def _composer(self, send: Send) -> Composer:
-        composer = self._composers.get(send.id)
+    def _composer(self, send: Send, variant: str | None = None) -> Composer:
+        """The composer of a send's variant: the step as the variant changes it (an
+        experiment's subject line or template), built once per send and variant."""
+        composer = self._composers.get((send.id, variant))
         if composer is None:
-            options, smtp = send.options, self.config.smtp
+            options, smtp = variant_options(send.options, variant), self.config.smtp
             envelope = envelope_for(
                 options.get("from_address") or smtp.from_address,
                 reply_to=options.get("reply_to"),
@@ -178,7 +181,7 @@ class SendWorker:
                 dkim=self.config.dkim,
             )
             composer = Composer(
-                renderer=self.renderers(send),
+                renderer=self.renderers(replace(send, options=options)),
                 envelope=envelope,
                 signing_key=self.config.signing_key,
                 public_url=self.config.public_url,
@@ -186,7 +189,7 @@ class SendWorker:
                 workspace_id=send.workspace_id,
                 campaign_id=send.campaign_id,
             )
-            self._composers[send.id] = composer
+            self._composers[(send.id, variant)] = composer
         return composer
 
     def _prepare(self, send_id: str, claimed: Sequence[Claimed]) -> _Group:
@@ -203,8 +206,7 @@ class SendWorker:
             cap=smtp.frequency_cap,
             cap_days=smtp.frequency_cap_days,
         )
-        composer = self._composer(send)
-        group = _Group([], [], [], {}, composer.envelope.domain)
+        group = _Group([], [], [], {}, self._composer(send).envelope.domain)
         for row in claimed:
             reason = refused.get(row.contact_id)
             contact = people.get(row.contact_id)
@@ -215,6 +217,7 @@ class SendWorker:
                 continue
             assert contact is not None
             try:
+                composer = self._composer(send, row.variant)
                 payload, tracked = composer.compose(row.id, contact, row.variant, now)
             except RenderFailed as error:
                 group.skipped.append(Outcome(row.id, "failed", detail=f"render failed: {error}"))
@@ -289,13 +292,15 @@ class SendWorker:
             )
 
     def log(self, send_id: str) -> int:
-        """Write finished rows to the event store (message_sends + events), exactly once."""
+        """Write finished rows to the event store (message_sends + events, and the exposures
+        of an experiment's arms), exactly once."""
+        send = self._send(send_id)
         written = 0
         while True:
             rows = outbox.unlogged(self.store, send_id)
             if not rows:
                 return written
-            eventlog.write(self.events, rows)
+            eventlog.write(self.events, rows, arms=StepExperiment.from_options(send.options))
             outbox.mark_logged(self.store, [r.id for r in rows], now=self.clock.now())
             written += len(rows)
 

@@ -136,6 +136,12 @@ def exposure_days(
 
 def _run(events: EventStore, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     # Raw DuckDB with bound parameters (see decision 0018); Ibis 12's `sql` is avoided.
-    table = events.connection.con.sql(query, params=params).to_arrow_table()
+    # A cursor of its own: the send worker may be appending on the shared connection (in
+    # `clarion serve`), and DuckDB refuses a second call on a busy connection.
+    cursor = events.connection.con.cursor()
+    try:
+        table = cursor.sql(query, params=params).to_arrow_table()
+    finally:
+        cursor.close()
     rows: list[dict[str, Any]] = table.to_pylist()
     return rows

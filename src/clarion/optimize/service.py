@@ -34,6 +34,7 @@ from clarion.optimize.tables import budget_changes, budget_policies, budget_unit
 from clarion.stats.response_curves import ResponsePrior
 from clarion.stores.app import AppStore
 from clarion.stores.events import EventStore
+from clarion.tracking.spend.current import current_spend
 
 ALLOCATOR = "allocator"
 MAX_UNITS = 500
@@ -358,49 +359,88 @@ def revert(
 def observed(
     store: AppStore, events: EventStore, workspace_id: str, campaign_ref: str, *, now: datetime
 ) -> dict[str, DailyResults]:
-    """Each unit's cost and results per day so far, from the metric dictionary.
+    """Each unit's cost and results per day so far.
 
-    Results are conversion events, or their revenue when the policy's objective is value.
+    Cost comes from the spend rows. Results are the conversions the ad platform reported for
+    the unit's ad set where it reported them (decision 0040), else Clarion's own conversion
+    events from the metric dictionary, or their revenue when the policy's objective is value.
 
     The event store records channel and ad set, not the audience, so units that differ only
     by audience share their ad set's figures (split evenly between them).
     """
     state = budget_state(store, workspace_id, campaign_ref)
-    result_metric = "revenue" if state.policy.objective == "value" else "conversions"
-    found = analytics.campaign_metrics(
-        store,
-        events,
-        workspace_id,
-        state.campaign_id,
-        now=now,
-        metrics=["cost", result_metric],
-        by=["channel", "ad_set", "day"],
-        since=state.start_date,
-        until=min(state.end_date, now.date() - timedelta(days=1)),
-    )
-    days = (min(state.end_date, now.date() - timedelta(days=1)) - state.start_date).days + 1
+    last = min(state.end_date, now.date() - timedelta(days=1))
+    days = (last - state.start_date).days + 1
     sharing: dict[tuple[str, str], int] = {}
     for unit in state.units:
         pair = (unit.key.channel, unit.key.ad_set)
         sharing[pair] = sharing.get(pair, 0) + 1
     cost = {pair: [0.0] * max(days, 0) for pair in sharing}
-    conversions = {pair: [0.0] * max(days, 0) for pair in sharing}
-    for row in found.rows:
-        pair = (row.group.get("channel", ""), row.group.get("ad_set", ""))
-        if pair not in sharing:
-            continue
-        index = (date.fromisoformat(str(row.group["day"])[:10]) - state.start_date).days
-        if 0 <= index < days:
-            cost[pair][index] += row.metrics["cost"].value or 0.0
-            conversions[pair][index] += row.metrics[result_metric].value or 0.0
+    results = {pair: [0.0] * max(days, 0) for pair in sharing}
+    reported: set[tuple[str, str]] = set()
+    for pair, index, spent, conversions in _spend_by_unit_day(events, workspace_id, state):
+        if pair in sharing and 0 <= index < days:
+            cost[pair][index] += spent
+            if conversions is not None and state.policy.objective != "value":
+                # Clarion's own conversion events know the channel, not the ad set: per unit,
+                # the platform's own attribution is the only signal there is (decision 0040).
+                results[pair][index] += conversions
+                reported.add(pair)
+    if reported != set(sharing):  # some units' results must come from Clarion's own events
+        result_metric = "revenue" if state.policy.objective == "value" else "conversions"
+        found = analytics.campaign_metrics(
+            store,
+            events,
+            workspace_id,
+            state.campaign_id,
+            now=now,
+            metrics=[result_metric],
+            by=["channel", "ad_set", "day"],
+            since=state.start_date,
+            until=last,
+        )
+        for row in found.rows:
+            pair = (row.group.get("channel", ""), row.group.get("ad_set", ""))
+            if pair not in sharing or pair in reported:
+                continue
+            index = (date.fromisoformat(str(row.group["day"])[:10]) - state.start_date).days
+            if 0 <= index < days:
+                results[pair][index] += row.metrics[result_metric].value or 0.0
     result = {}
     for unit in state.units:
         pair = (unit.key.channel, unit.key.ad_set)
         share = sharing[pair]
         result[unit.name] = DailyResults(
-            [c / share for c in cost[pair]], [c / share for c in conversions[pair]]
+            [c / share for c in cost[pair]], [c / share for c in results[pair]]
         )
     return result
+
+
+def _spend_by_unit_day(
+    events: EventStore, workspace_id: str, state: BudgetState
+) -> list[tuple[tuple[str, str], int, float, float | None]]:
+    """(channel, ad set), day index, cost and the platform's conversions (None: not reported)."""
+    spend = current_spend(events, workspace_id)
+    spend = spend.filter(spend.campaign_id == state.campaign_id)
+    rows = (
+        spend.group_by(["channel", "ad_set", "day"])
+        .aggregate(
+            cost=spend.cost.sum(),
+            conversions=spend.conversions.sum(),
+            reported=spend.conversions.count(),
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return [
+        (
+            (str(r["channel"]), str(r["ad_set"] or "")),
+            (r["day"] - state.start_date).days,
+            float(r["cost"] or 0.0),
+            float(r["conversions"]) if r["reported"] else None,
+        )
+        for r in rows
+    ]
 
 
 def recommend(

@@ -9,6 +9,7 @@ from clarion.analytics.scope import scoped
 from clarion.campaigns import service as campaigns
 from clarion.experiments import service as experiments
 from clarion.experiments.contracts import Experiment, StoredDecision
+from clarion.optimize import service as budget
 from clarion.reports import findings as finders
 from clarion.reports.contracts import Report
 from clarion.reports.facts import hypothesis_result, kpi_result
@@ -36,7 +37,9 @@ def build_report(
         finders.pacing(measured.targets, measured.elapsed),
         finders.bounce_spikes(scope, refs),
         finders.experiment_outcomes(_experiments(store, workspace_id, campaign.id)),
-        finders.budget_moves(),
+        finders.budget_moves(
+            scope, refs, budget.history(store, workspace_id, campaign.id), plan.currency
+        ),
     ]
     findings = [f for part in found for f in part.findings]
     hypotheses = [hypothesis_result(scope, refs, h) for h in plan.hypotheses]

@@ -81,6 +81,25 @@ def specs(report: Report) -> dict[str, dict[str, Any]]:
                     "color": {"field": "metric", "type": "nominal", "title": None},
                 },
             }
+        elif chart_id == "budget-by-channel":
+            values = [
+                {"channel": r["channel"], "split": when, "daily": r[field]}
+                for r in rows
+                for when, field in (("at launch", "first_daily"), ("at the end", "last_daily"))
+            ]
+            out[chart_id] = {
+                "$schema": SCHEMA,
+                "title": "Daily budget by channel: at launch and after the allocator's moves",
+                "width": WIDTH,
+                "data": {"values": values},
+                "mark": "bar",
+                "encoding": {
+                    "y": {"field": "channel", "type": "nominal", "title": None},
+                    "yOffset": {"field": "split", "type": "nominal"},
+                    "x": {"field": "daily", "type": "quantitative", "title": "per day"},
+                    "color": {"field": "split", "type": "nominal", "title": None},
+                },
+            }
         elif rows and "group" in rows[0]:
             dimension, _, metric = chart_id.partition("-")
             title = f"{metric} by {dimension} (95% intervals)"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 from clarion.analytics.contracts import TargetCheck
@@ -15,6 +16,7 @@ from clarion.analytics.scope import Scoped
 from clarion.campaigns.plan import CampaignPlan
 from clarion.core.metrics import Direction
 from clarion.experiments.contracts import Experiment, StoredDecision
+from clarion.optimize.contracts import BudgetChange
 from clarion.reports.contracts import Finding, SectionNote
 
 NONE: Final = "(none)"
@@ -261,7 +263,64 @@ def experiment_outcomes(
     return Found(findings, notes)
 
 
-def budget_moves() -> Found:
-    """Budget moves and what they bought: none are stored by this version of Clarion."""
-    text = "no budget moves are recorded for this campaign"
-    return Found([], [SectionNote("budget moves", text)])
+def budget_moves(
+    scope: Scoped, refs: tuple[str, ...], changes: Sequence[BudgetChange], currency: str
+) -> Found:
+    """Where the applied budget moved between channels, and what each channel's money bought
+    (cost per acquisition with its interval) over the campaign."""
+    applied = [c for c in changes if c.status == "applied"]
+    if len(applied) < 2:
+        text = "the budget split was never changed after launch: no moves to judge"
+        return Found([], [SectionNote("budget moves", text)])
+    first, last = _by_channel(applied[0].split), _by_channel(applied[-1].split)
+    rows = metric_rows(scope, ["cost", "cpa"], ["channel"], campaign_refs=refs)
+    cpa = {str(r.group["channel"]): r.metrics["cpa"] for r in rows}
+    channels: list[dict[str, Any]] = []
+    for channel in sorted(first.keys() | last.keys()):
+        est = cpa.get(channel)
+        channels.append(
+            {
+                "channel": channel,
+                "first_daily": first.get(channel, 0.0),
+                "last_daily": last.get(channel, 0.0),
+                "change": last.get(channel, 0.0) - first.get(channel, 0.0),
+                **(_shown(est.low, est.value, est.high) if est and est.value is not None else {}),
+            }
+        )
+    gained = max(channels, key=lambda c: float(c["change"]))
+    lost = min(channels, key=lambda c: float(c["change"]))
+    if gained["change"] <= 0:
+        text = f"{len(applied) - 1} changes applied, but no channel's daily budget grew"
+        return Found([], [SectionNote("budget moves", text)])
+
+    def cost_of(c: dict[str, Any]) -> str:
+        if c.get("value") is None:
+            return "no conversions measured"
+        return (
+            f"CPA {c['value']:,.2f} {currency} (95% interval {c.get('low', c['value']):,.2f}"
+            f" to {c.get('high', c['value']):,.2f})"
+        )
+
+    detail = (
+        f"{len(applied) - 1} budget changes moved money toward {gained['channel']} "
+        f"({gained['first_daily']:,.2f} → {gained['last_daily']:,.2f} {currency} a day; "
+        f"{cost_of(gained)}) and away from {lost['channel']} ({lost['first_daily']:,.2f} → "
+        f"{lost['last_daily']:,.2f}; {cost_of(lost)})"
+    )
+    finding = Finding(
+        id="budget-moves",
+        kind="budget_move",
+        title=f"Budget moved toward {gained['channel']}",
+        detail=detail,
+        evidence={"changes": len(applied) - 1, "channels": channels},
+    )
+    return Found([finding], [], ("budget-by-channel", channels))
+
+
+def _by_channel(split: Mapping[str, Decimal]) -> dict[str, float]:
+    """A split's daily amounts summed per channel (unit names start with their channel)."""
+    out: dict[str, float] = {}
+    for name, amount in split.items():
+        channel = name.split("/", 1)[0]
+        out[channel] = out.get(channel, 0.0) + float(amount)
+    return out

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,6 +27,7 @@ from clarion.delivery.ad_platform import UnitKey, UnitReport
 from clarion.instance import Instance
 from clarion.simulate.contacts_export import import_population
 from clarion.simulate.email_behaviour import EmailParameters, Indices, email_outcomes
+from clarion.simulate.inbox import Letter, Mailboxes
 from clarion.simulate.loopback import LoopbackServer
 from clarion.simulate.measure import Ledger
 from clarion.simulate.paid_market import PaidMarket
@@ -60,9 +61,15 @@ REFERRERS: Final = {
 EVENT_BATCH: Final = 500  # page views per POST /v1/events
 REQUESTS_AT_ONCE: Final = 16  # pixel and redirect fetches in flight together
 STEP: Final = timedelta(minutes=5)  # opens and clicks this close together go out together
-MACHINE_OPEN, HUMAN_OPEN, CLICK = 0, 1, 2  # kinds of pending fetches, in same-instant order
-AGENTS: Final = {MACHINE_OPEN: PROXY_AGENT, HUMAN_OPEN: MAIL_AGENT, CLICK: MAIL_AGENT}
-EXPECTED: Final = {MACHINE_OPEN: 200, HUMAN_OPEN: 200, CLICK: 302}  # HTTP status of each kind
+# Kinds of pending requests, in same-instant order.
+MACHINE_OPEN, HUMAN_OPEN, CLICK, UNSUBSCRIBE = 0, 1, 2, 3
+AGENTS: Final = {
+    MACHINE_OPEN: PROXY_AGENT,
+    HUMAN_OPEN: MAIL_AGENT,
+    CLICK: MAIL_AGENT,
+    UNSUBSCRIBE: MAIL_AGENT,
+}
+EXPECTED: Final = {MACHINE_OPEN: 200, HUMAN_OPEN: 200, CLICK: 302, UNSUBSCRIBE: 200}
 DEFAULT_PERSONAS: Final = (
     {
         "key": "ops-manager",
@@ -98,6 +105,9 @@ class Scenario:
     paid_daily_budget: Decimal = Decimal("600")
     campaign_id: str = "simulated"
     currency: str = "EUR"
+    # Subject line as received -> the variant key the behaviour model and the ledger use
+    # (mail through a real sender; a subject not listed answers as no variant at all).
+    subjects: Mapping[str, str] = field(default_factory=dict)
     weights: tuple[float, ...] | None = None  # persona mix; None: equal
     population: PopulationParameters = field(default_factory=PopulationParameters)
     paid_curves: Mapping[UnitKey, ResponseCurve] | None = None  # None: drawn from the seed
@@ -139,6 +149,28 @@ class Keys:
 
 
 Progress = Callable[[int, int], None]  # (days done, days)
+OTHER: Final = "other"  # the ledger's key for mail whose subject names no variant
+
+
+class Director(Protocol):
+    """Who runs a campaign in the market: starts the sends and moves the budgets.
+
+    With a director the market sends nothing itself: mail arrives through its ``Mailboxes``
+    (the loopback SMTP server the installation's sender delivers to) and spend reports go to
+    the director at the end of each day.
+    """
+
+    def prepare(self, web: httpx.Client) -> None:
+        """Set the campaign up once the people are imported and the server is listening."""
+
+    def sends(self, day: int) -> Sequence[tuple[datetime, str]]:
+        """The email steps to start on day ``day`` and when."""
+
+    def send(self, step: str, web: httpx.Client) -> None:
+        """Start step ``step`` and return once the sender has handed all of it over."""
+
+    def end_of_day(self, day: int, reports: Sequence[UnitReport]) -> None:
+        """Record the day's spend reports and decide tomorrow's budgets."""
 
 
 class SimulatedMarket:
@@ -158,8 +190,14 @@ class SimulatedMarket:
         workspace_id: str,
         keys: Keys,
         workdir: Path,
+        director: Director | None = None,
+        mailboxes: Mailboxes | None = None,
+        population: Population | None = None,
+        paid: PaidMarket | None = None,
     ) -> None:
         problems = scenario.problems()
+        if (director is None) != (mailboxes is None):
+            problems.append(FieldProblem("mailboxes", "a director needs the market's mailboxes"))
         if instance.clock is not clock:
             problems.append(FieldProblem("clock", "must be the instance's own clock"))
         if instance.events is None:
@@ -172,14 +210,16 @@ class SimulatedMarket:
         self.keys = keys
         self.scenario = scenario
         self.workdir = workdir
-        self.population: Population = generate_population(
+        self.population: Population = population or generate_population(
             scenario.personas,
             scenario.contacts,
             scenario.seed,
             weights=scenario.weights,
             parameters=scenario.population,
         )
-        self.paid = scenario.paid_market(clock)
+        self.director = director
+        self.mailboxes = mailboxes
+        self.paid = paid or scenario.paid_market(clock)
         self.ledger = Ledger()
         self._contact_ids: list[str | None] = []
         self._recent: list[tuple[int, Indices]] = []  # (day, people mailed) of the last 7 days
@@ -207,31 +247,37 @@ class SimulatedMarket:
         self._contact_ids = self._contact_index()
         units = self.paid.units()
         share = (scenario.paid_daily_budget / len(units)).quantize(Decimal("0.01"))
-        self.paid.set_daily_budgets(dict.fromkeys(units, share), scenario.start.date())
+        if self.director is None:
+            self.paid.set_daily_budgets(dict.fromkeys(units, share), scenario.start.date())
         reports: list[UnitReport] = []
         with (
             self._pool,  # shut down on the way out, also after an error: a market runs once
             LoopbackServer(self.instance) as server,
-            httpx.Client(base_url=server.base_url, timeout=30) as web,
+            httpx.Client(base_url=server.base_url, timeout=60) as web,
         ):
+            if self.director is not None:
+                self.director.prepare(web)
             for day in range(scenario.days):
                 midnight = scenario.start + timedelta(days=day)
-                send_at = midnight + timedelta(hours=scenario.send_hour)
-                self._until(web, send_at)
-                if day % scenario.send_every == 0:
-                    self._send(send_at, day)
+                self._mail(web, midnight, day)
                 self._until(web, midnight + timedelta(hours=12))
                 for entry in ("search", "social", "direct"):
                     self._organic(web, entry, midnight, day)
                 self._until(web, midnight + timedelta(days=1))
                 self.clock.set(midnight + timedelta(days=1))
-                reports += [
-                    r for p in self.paid.platforms.values() for r in p.report(midnight.date())
-                ]
+                today = [r for p in self.paid.platforms.values() for r in p.report(midnight.date())]
+                if self.director is not None:
+                    self._read_mail(self.clock.now(), day)  # late deliveries (retried soft bounces)
+                    self._paid_orders(web, today, midnight)
+                    self.director.end_of_day(day, today)
+                else:
+                    reports += today
                 if on_progress is not None:
                     on_progress(day + 1, scenario.days)
             # Opens and clicks of the last sends still happen after the last day.
             self._until(web, datetime.max.replace(tzinfo=UTC))
+        if self.director is not None:
+            return self.ledger
         # Written once the server has stopped: it is the event store's only writer while it runs.
         for platform in self.paid.platforms.values():
             record_reports(
@@ -244,6 +290,109 @@ class SimulatedMarket:
             )
         self.ledger.paid_truth(self.paid.truth, share, units)
         return self.ledger
+
+    def _paid_orders(
+        self, web: httpx.Client, reports: Sequence[UnitReport], midnight: datetime
+    ) -> None:
+        """Each order an ad won comes back as a real conversion postback naming its channel."""
+        scenario, web_model = self.scenario, self.scenario.web
+        orders: list[dict[str, Any]] = []
+        for report in reports:
+            count = report.conversions or 0
+            if not count:
+                continue
+            unit = report.unit
+            rng = np.random.default_rng(
+                [scenario.seed, 12, int(midnight.timestamp()) // 86_400, len(unit.ad_set)]
+            )
+            values = web_model.order_value * rng.lognormal(0.0, web_model.order_sigma, count)
+            for k in range(count):
+                order = f"paid-{scenario.seed}-{unit.ad_set}-{midnight.date()}-{k}"
+                orders.append(
+                    {
+                        "order_id": order,
+                        "value": f"{values[k]:.2f}",
+                        "currency": scenario.currency,
+                        "ts": (midnight + timedelta(hours=12, minutes=k)).isoformat(),
+                        "anonymous_id": f"ad-{order}",
+                        "campaign_id": scenario.campaign_id,
+                        "channel": unit.channel,
+                    }
+                )
+        headers = {"Authorization": f"Bearer {self.keys.secret}"}
+        post = partial(web.post, "/v1/conversions", headers=headers)
+        for answer in self._pool.map(lambda body: post(json=body), orders):
+            if answer.status_code != 200:
+                raise RuntimeError(f"POST /v1/conversions answered {answer.status_code}")
+
+    def _mail(self, web: httpx.Client, midnight: datetime, day: int) -> None:
+        """Today's email: the director's sends through the real sender, or the newsletter."""
+        scenario = self.scenario
+        if self.director is None:
+            send_at = midnight + timedelta(hours=scenario.send_hour)
+            self._until(web, send_at)
+            if day % scenario.send_every == 0:
+                self._send(send_at, day)
+            return
+        for at, step in sorted(self.director.sends(day)):
+            self._until(web, at)
+            self.clock.set(max(at, self.clock.now()))
+            self.director.send(step, web)
+            self._read_mail(self.clock.now(), day)
+
+    def _read_mail(self, at: datetime, day: int) -> None:
+        """People find the mail the sender delivered and decide, per variant, what they do."""
+        assert self.mailboxes is not None
+        letters = self.mailboxes.take()
+        if not letters:
+            return
+        people, scenario = self.population, self.scenario
+        self._recent = [(d, mailed) for d, mailed in self._recent if day - d < 7]
+        recent = np.zeros(people.size, dtype=np.int64)
+        for _, mailed in self._recent:
+            recent[mailed] += 1
+        self._recent.append((day, np.array([x.person for x in letters], dtype=np.int64)))
+        self._sends += 1
+        rng = np.random.default_rng([scenario.seed, 9, self._sends])
+        by_variant: dict[str, list[Letter]] = {}
+        for letter in letters:
+            by_variant.setdefault(scenario.subjects.get(letter.subject, OTHER), []).append(letter)
+        for which, (variant, group) in enumerate(sorted(by_variant.items())):
+            mine = np.array([x.person for x in group], dtype=np.int64)
+            outcome = email_outcomes(
+                people,
+                mine,
+                variant=variant,
+                utc_hour=at.hour + at.minute / 60,
+                recent_sends=recent[mine],
+                seed=scenario.seed,
+                send_number=self._sends * 64 + which,
+                parameters=scenario.email,
+            )
+            for _ in group:
+                self.ledger.sent(variant)
+            self.ledger.email_truth(variant, outcome, people)
+            delays = rng.exponential(3.0, size=mine.size)  # hours from delivery to a human open
+            for k, letter in enumerate(group):
+                opened = at + timedelta(hours=float(delays[k]) + 0.05)
+                if letter.pixel is not None:
+                    if outcome.machine_open[k]:
+                        self._later(
+                            at + timedelta(seconds=2), MACHINE_OPEN, letter.person, letter.pixel
+                        )
+                    elif outcome.human_open[k]:
+                        self._later(opened, HUMAN_OPEN, letter.person, letter.pixel)
+                if outcome.click[k] and letter.links:
+                    self._later(
+                        opened + timedelta(minutes=2), CLICK, letter.person, letter.links[0]
+                    )
+                elif outcome.unsubscribe[k] and letter.unsubscribe is not None:
+                    self._later(
+                        opened + timedelta(minutes=1),
+                        UNSUBSCRIBE,
+                        letter.person,
+                        letter.unsubscribe,
+                    )
 
     def _contact_index(self) -> list[str | None]:
         """Contact id of each person, found through the mirror by the address's hash."""
@@ -426,7 +575,10 @@ class SimulatedMarket:
 
 
 def _fetch(web: httpx.Client, item: tuple[datetime, int, int, int, str]) -> httpx.Response:
-    return web.get(item[4], headers={"User-Agent": AGENTS[item[1]]})
+    headers = {"User-Agent": AGENTS[item[1]]}
+    if item[1] == UNSUBSCRIBE:  # the mail client's one-click POST (RFC 8058)
+        return web.post(item[4], data={"List-Unsubscribe": "One-Click"}, headers=headers)
+    return web.get(item[4], headers=headers)
 
 
 def _path(url: str) -> str:

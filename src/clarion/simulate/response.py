@@ -104,7 +104,7 @@ class ResponseCurve:
         low, high = 0.0, self.half
         while self.marginal_conversions(high, day) > slope:
             high *= 2.0
-        for _ in range(100):  # the slope is decreasing in spend (shape <= 1): bisect
+        for _ in range(64):  # the slope is decreasing in spend (shape <= 1): bisect
             middle = 0.5 * (low + high)
             if self.marginal_conversions(middle, day) > slope:
                 low = middle

@@ -11,7 +11,7 @@ from clarion.auth.contracts import KeyKind
 from clarion.core.clock import SimulatedClock
 from clarion.core.ids import SeededIds
 from clarion.instance import Instance, initialise, open_instance
-from clarion.settings import Settings
+from clarion.settings import Settings, SmtpSettings
 from clarion.simulate.market import Keys
 
 
@@ -25,8 +25,11 @@ class Sandbox:
     keys: Keys
 
 
-def open_sandbox(data_dir: Path, *, start: datetime, seed: int) -> Sandbox:
-    """Initialise ``data_dir`` (it must be new or a sandbox) and open it with fresh keys."""
+def open_sandbox(
+    data_dir: Path, *, start: datetime, seed: int, smtp: SmtpSettings | None = None
+) -> Sandbox:
+    """Initialise ``data_dir`` (it must be new or a sandbox) and open it with fresh keys;
+    ``smtp`` points its sender at the simulated people's mail server."""
     clock = SimulatedClock(start)
     ids = SeededIds(seed)
     # Every store named explicitly: environment settings must never point a rehearsal at a
@@ -36,6 +39,7 @@ def open_sandbox(data_dir: Path, *, start: datetime, seed: int) -> Sandbox:
         data_dir=data_dir,
         app_store_url=f"sqlite:///{data_dir / 'clarion.db'}",
         event_store_url=f"duckdb://{data_dir / 'events.duckdb'}",
+        smtp=smtp or SmtpSettings(),
     )
     report = initialise(settings, clock=clock, ids=ids)
     instance = open_instance(settings, clock=clock, ids=ids)

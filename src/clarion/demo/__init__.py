@@ -1,0 +1,1 @@
+"""The main job: a whole campaign against the simulated market, from `clarion demo`."""
