@@ -39,7 +39,7 @@ from clarion.cli.personas import persona_app
 from clarion.cli.reports import report_command
 from clarion.cli.segments import segment_app
 from clarion.cli.send import send_command
-from clarion.cli.simulate import simulate_command
+from clarion.cli.simulate import simulate_app
 from clarion.cli.spend import spend_app
 from clarion.core.clock import SystemClock
 from clarion.core.errors import ClarionError
@@ -66,7 +66,7 @@ app.add_typer(metrics_app, name="metrics")
 app.command("report")(report_command)
 app.add_typer(experiment_app, name="experiment", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback", no_args_is_help=True)
-app.command("simulate")(simulate_command)
+app.add_typer(simulate_app, name="simulate")
 app.command("demo")(demo_command)
 app.add_typer(budget_app, name="budget", no_args_is_help=True)
 

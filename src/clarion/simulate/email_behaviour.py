@@ -31,7 +31,8 @@ class EmailParameters:
     ``open`` = logistic(open_base + persona_open[persona] + subject_open[variant]
     + open_interest·(interest − 2/7) + in_window·[hour in activity window]
     − fatigue·sends in the last 7 days). ``click`` (given a human open) = logistic(click_base
-    + content_click[variant] + click_interest·(interest − 2/7) − click_price·price sensitivity).
+    + persona_click[persona] + content_click[variant] + click_interest·(interest − 2/7)
+    − click_price·price sensitivity).
     """
 
     open_base: float = -1.2  # ≈ 23 % for an average person outside their window
@@ -41,6 +42,7 @@ class EmailParameters:
     in_window: float = 0.6
     fatigue: float = 0.15  # per send in the last 7 days
     click_base: float = -1.6  # ≈ 17 % of human opens
+    persona_click: Mapping[str, float] = field(default_factory=dict)
     content_click: Mapping[str, float] = field(default_factory=dict)  # by variant key
     click_interest: float = 4.0
     click_price: float = 0.8
@@ -98,6 +100,9 @@ def email_truth(
     persona_shift = np.array(
         [parameters.persona_open.get(k, 0.0) for k in population.persona_keys], dtype=float
     )
+    persona_click = np.array(
+        [parameters.persona_click.get(k, 0.0) for k in population.persona_keys], dtype=float
+    )
     interest = population.interest[index].astype(float) - INTEREST_MEAN
     window = population.active_at(index, utc_hour).astype(float)
     open_odds = (
@@ -110,6 +115,7 @@ def email_truth(
     )
     click_odds = (
         parameters.click_base
+        + persona_click[population.persona[index]]
         + parameters.content_click.get(variant, 0.0)
         + parameters.click_interest * interest
         - parameters.click_price * population.price_sensitivity[index].astype(float)

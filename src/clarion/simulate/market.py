@@ -23,7 +23,7 @@ from clarion.audiences.mirror import current_contacts
 from clarion.audiences.personas import Persona, parse_persona
 from clarion.core.clock import SimulatedClock
 from clarion.core.errors import FieldProblem, InvalidInput
-from clarion.delivery.ad_platform import UnitReport
+from clarion.delivery.ad_platform import UnitKey, UnitReport
 from clarion.instance import Instance
 from clarion.simulate.contacts_export import import_population
 from clarion.simulate.email_behaviour import EmailParameters, Indices, email_outcomes
@@ -31,7 +31,13 @@ from clarion.simulate.inbox import Letter, Mailboxes
 from clarion.simulate.loopback import LoopbackServer
 from clarion.simulate.measure import Ledger
 from clarion.simulate.paid_market import PaidMarket
-from clarion.simulate.population import GOOD, Population, generate_population
+from clarion.simulate.population import (
+    GOOD,
+    Population,
+    PopulationParameters,
+    generate_population,
+)
+from clarion.simulate.response import ResponseCurve
 from clarion.simulate.spend_rows import record_reports
 from clarion.simulate.web_behaviour import Entry, WebParameters, organic_visitors, sessions
 from clarion.tracking import service as tracking
@@ -102,6 +108,23 @@ class Scenario:
     # Subject line as received -> the variant key the behaviour model and the ledger use
     # (mail through a real sender; a subject not listed answers as no variant at all).
     subjects: Mapping[str, str] = field(default_factory=dict)
+    weights: tuple[float, ...] | None = None  # persona mix; None: equal
+    population: PopulationParameters = field(default_factory=PopulationParameters)
+    paid_curves: Mapping[UnitKey, ResponseCurve] | None = None  # None: drawn from the seed
+
+    def paid_market(self, clock: SimulatedClock) -> PaidMarket:
+        """The simulated ad platforms: the scenario's own curves, else a market from the seed."""
+        if self.paid_curves:
+            return PaidMarket.from_curves(
+                self.paid_curves,
+                clock=clock,
+                seed=self.seed,
+                start=self.start.date(),
+                currency=self.currency,
+            )
+        return PaidMarket.generate(
+            self.seed, clock=clock, start=self.start.date(), currency=self.currency
+        )
 
     def problems(self) -> list[FieldProblem]:
         """What is wrong with this scenario, field by field."""
@@ -188,13 +211,15 @@ class SimulatedMarket:
         self.scenario = scenario
         self.workdir = workdir
         self.population: Population = population or generate_population(
-            scenario.personas, scenario.contacts, scenario.seed
+            scenario.personas,
+            scenario.contacts,
+            scenario.seed,
+            weights=scenario.weights,
+            parameters=scenario.population,
         )
         self.director = director
         self.mailboxes = mailboxes
-        self.paid = paid or PaidMarket.generate(
-            scenario.seed, clock=clock, start=scenario.start.date(), currency=scenario.currency
-        )
+        self.paid = paid or scenario.paid_market(clock)
         self.ledger = Ledger()
         self._contact_ids: list[str | None] = []
         self._recent: list[tuple[int, Indices]] = []  # (day, people mailed) of the last 7 days

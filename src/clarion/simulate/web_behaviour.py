@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
@@ -26,8 +27,9 @@ class WebParameters:
 
     Going from page k to k+1 (and from checkout to the purchase) has probability
     logistic(step[k] + step_interest·(interest − 2/7)), minus price_at_pricing·price
-    sensitivity on the pricing → cart step. Order values are log-normal around
-    ``order_value`` (median), lower for price-sensitive people.
+    sensitivity on the pricing → cart step, plus persona_purchase[persona] on checkout →
+    purchase. Order values are log-normal around ``order_value`` (median; a persona's own in
+    ``persona_order_value``), lower for price-sensitive people.
     """
 
     step: tuple[float, float, float, float, float] = (0.4, -0.2, -0.6, 0.2, 0.9)
@@ -38,9 +40,12 @@ class WebParameters:
     order_price: float = 0.4  # log-value lowered by this × price sensitivity
     organic_daily: float = 0.004  # an average person's chance of an organic visit a day
     organic_preferred: float = 3.0  # × for people who prefer the entry's channel
+    persona_purchase: Mapping[str, float] = field(default_factory=dict)  # log-odds, by persona
+    persona_order_value: Mapping[str, float] = field(default_factory=dict)  # median, by persona
 
     def __post_init__(self) -> None:
-        if self.order_value <= 0 or self.order_sigma < 0 or not 0 <= self.organic_daily <= 1:
+        medians = (self.order_value, *self.persona_order_value.values())
+        if min(medians) <= 0 or self.order_sigma < 0 or not 0 <= self.organic_daily <= 1:
             raise InvalidInput(
                 "web parameters: order_value > 0, order_sigma >= 0, organic_daily in [0, 1]",
                 [FieldProblem("web", "order_value, order_sigma or organic_daily out of range")],
@@ -77,6 +82,10 @@ def step_chances(
         odds[:, pricing_step] -= parameters.price_at_pricing * population.price_sensitivity[
             index
         ].astype(float)
+    purchase = np.array(
+        [parameters.persona_purchase.get(k, 0.0) for k in population.persona_keys], dtype=float
+    )
+    odds[:, -1] += purchase[population.persona[index]]
     return logistic(odds)
 
 
@@ -103,9 +112,15 @@ def sessions(
     last = len(PAGES) - 1
     purchased = steps == chances.shape[1]
     reached = np.minimum(landing + steps, last).astype(np.int8)
-    log_value = np.log(
-        parameters.order_value
-    ) - parameters.order_price * population.price_sensitivity[index].astype(float)
+    medians = np.array(
+        [
+            parameters.persona_order_value.get(k, parameters.order_value)
+            for k in population.persona_keys
+        ]
+    )
+    log_value = np.log(medians[population.persona[index]]) - parameters.order_price * (
+        population.price_sensitivity[index].astype(float)
+    )
     values = np.round(np.exp(rng.normal(log_value, parameters.order_sigma)), 2)
     return Sessions(
         index=index,
