@@ -11,7 +11,7 @@ from clarion.campaigns.plan import EmailStep
 from clarion.core.clock import Clock
 from clarion.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from clarion.core.ids import IdSource
-from clarion.delivery import outbox, rollout, variants
+from clarion.delivery import outbox, rollout, step_experiment, variants
 from clarion.delivery.audience import snapshot_contact_ids
 from clarion.delivery.contracts import Rollout, Send, SendProgress, SendState, StartResult
 from clarion.delivery.variants import StepExperiment
@@ -88,7 +88,7 @@ def start_send(
         if earlier is not None:
             # Started before: its arms were fixed then; nothing is resolved or started again.
             return StartResult(False, earlier)
-        arms = variants.resolve(
+        arms = step_experiment.resolve(
             store,
             workspace_id,
             campaign.id,
