@@ -116,7 +116,7 @@ def create_send(
         if existing is not None:
             return StartResult(False, _to_send(existing))
         send_id = ids.new("snd")
-        unique = list(dict.fromkeys([*contact_ids, *held]))
+        unique = list(dict.fromkeys([*contact_ids, *held]))  # held ones may be in both
         conn.execute(
             insert(sends).values(
                 id=send_id,

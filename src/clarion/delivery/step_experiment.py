@@ -42,11 +42,9 @@ def resolve(
     experiment_key: str,
     *,
     path: str,
-    clock: Clock,
-    actor: str,
 ) -> StepExperiment:
     """The step's experiment, checked: on this campaign, of a kind the sender varies, not
-    finished, its arms' content readable. A draft is started (its history says by whom)."""
+    finished, its arms' content readable. Nothing changes (see ``start``)."""
     try:
         experiment = experiments.get_experiment(store, workspace_id, experiment_key)
     except NotFound:
@@ -67,9 +65,7 @@ def resolve(
         problems += found
     if problems:
         raise InvalidInput(f"{path}: {problems[0].problem}", problems)
-    if experiment.state is ExperimentState.DRAFT:
-        experiment = experiments.start(store, workspace_id, design.key, clock=clock, actor=actor)
-    if experiment.state is not ExperimentState.RUNNING:
+    if experiment.state not in (ExperimentState.DRAFT, ExperimentState.RUNNING):
         raise Conflict(
             f"experiment {design.key!r} is {experiment.state.value}: a send needs it running",
             {"state": experiment.state.value},
@@ -82,3 +78,12 @@ def resolve(
         weights=design.weights(),
         test_share=None if tts is None else tts.test_share,
     )
+
+
+def start(
+    store: AppStore, workspace_id: str, arms: StepExperiment, *, clock: Clock, actor: str
+) -> None:
+    """Start the experiment if it is still a draft (its history says who started it)."""
+    experiment = experiments.get_experiment(store, workspace_id, arms.id)
+    if experiment.state is ExperimentState.DRAFT:
+        experiments.start(store, workspace_id, arms.id, clock=clock, actor=actor)
