@@ -46,6 +46,12 @@ class SmtpSettings(BaseModel):
     in_flight: int = Field(default=32, ge=1, le=1000, description="rows in `sending` at once")
     frequency_cap: int = Field(default=0, ge=0, description="max marketing emails; 0: no cap")
     frequency_cap_days: int = Field(default=7, ge=1, le=365)
+    tls_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust for STARTTLS (a private relay)"
+    )
+    retry_seconds: float = Field(
+        default=60.0, ge=0, le=86_400, description="wait before retrying a 4xx; doubles per try"
+    )
 
 
 class FeedbackSettings(BaseModel):

@@ -440,6 +440,8 @@ def test_a_step_experiment_that_cannot_be_sent_is_refused_before_any_row_exists(
         assert isinstance(error, InvalidInput)
         assert any(p.path == path for p in error.problems), error.problems
     assert delivery.list_sends(instance.store, workspace.id) == []
+    untouched = experiments.get_experiment(instance.store, workspace.id, "subject-test")
+    assert untouched.state.value == "draft"  # a refused send starts nothing
 
 
 def test_an_unknown_or_finished_experiment_is_refused(

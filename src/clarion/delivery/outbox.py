@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from clarion.core.clock import Clock
 from clarion.core.errors import Conflict, NotFound
@@ -107,7 +116,7 @@ def create_send(
         if existing is not None:
             return StartResult(False, _to_send(existing))
         send_id = ids.new("snd")
-        unique = list(dict.fromkeys([*contact_ids, *held]))
+        unique = list(dict.fromkeys([*contact_ids, *held]))  # held ones may be in both
         conn.execute(
             insert(sends).values(
                 id=send_id,
@@ -238,7 +247,12 @@ def claim(
             return []
         query = (
             select(_out.c.id, _out.c.contact_id, _out.c.variant, _out.c.attempts)
-            .where(_out.c.send_id == send_id, _out.c.state == "queued")
+            .where(
+                _out.c.send_id == send_id,
+                _out.c.state == "queued",
+                # A row retried after a temporary refusal waits for its back-off.
+                _out.c.next_attempt_at.is_(None) | (_out.c.next_attempt_at <= now),
+            )
             .order_by(_out.c.id)
             .limit(limit)
         )
@@ -264,42 +278,75 @@ def mark_sending(conn: Connection, message_ids: Sequence[str], *, now: datetime)
         )
 
 
-def record(store: AppStore, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+def record(
+    store: AppStore, outcomes: Sequence[Outcome], *, now: datetime, domain: str | None = None
+) -> None:
     """Store what became of each row (one transaction for the whole group)."""
     if not outcomes:
         return
     with store.transaction() as conn:
-        record_in(conn, outcomes, now=now)
+        record_in(conn, outcomes, now=now, domain=domain)
 
 
-def record_in(conn: Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-    """``record`` inside a transaction the caller holds."""
+def record_in(
+    conn: Connection, outcomes: Sequence[Outcome], *, now: datetime, domain: str | None = None
+) -> None:
+    """``record`` inside a transaction the caller holds.
+
+    Rows with the same state, provider id and server reply (a group the server accepted
+    alike) are updated by one statement; with ``domain``, a sent row without a provider id
+    gets its Message-ID, ``<id@domain>``, as one.
+    """
     if not outcomes:
         return
-    statement = (
-        update(_out)
-        .where(_out.c.id == bindparam("b_id"))
-        .values(
-            state=bindparam("b_state"),
-            provider_id=bindparam("b_provider"),
-            detail=bindparam("b_detail"),
-            finished_at=now,
-            claimed_by=None,
-            lease_until=None,
+    alike: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for o in outcomes:
+        alike.setdefault((o.state, o.provider_id, (o.detail or "")[:2000] or None), []).append(o.id)
+    single: list[dict[str, Any]] = []
+    for (state, provider, detail), ids in alike.items():
+        if len(ids) == 1:
+            own = provider
+            if own is None and domain is not None and state == "sent":
+                own = f"<{ids[0]}@{domain}>"
+            single.append({"b_id": ids[0], "b_state": state, "b_provider": own, "b_detail": detail})
+            continue
+        for part in _chunks(ids):
+            conn.execute(
+                update(_out)
+                .where(_out.c.id.in_(part))
+                .values(
+                    state=state,
+                    provider_id=_provider(state, provider, domain),
+                    detail=detail,
+                    finished_at=now,
+                    claimed_by=None,
+                    lease_until=None,
+                )
+            )
+    if single:
+        statement = (
+            update(_out)
+            .where(_out.c.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"),
+                provider_id=bindparam("b_provider"),
+                detail=bindparam("b_detail"),
+                finished_at=now,
+                claimed_by=None,
+                lease_until=None,
+            )
         )
-    )
-    conn.execute(
-        statement,
-        [
-            {
-                "b_id": o.id,
-                "b_state": o.state,
-                "b_provider": o.provider_id,
-                "b_detail": (o.detail or "")[:2000] or None,
-            }
-            for o in outcomes
-        ],
-    )
+        conn.execute(statement, single)
+
+
+def _message_id_of(domain: str) -> ColumnElement[str]:
+    return literal("<") + _out.c.id + literal(f"@{domain}>")
+
+
+def _provider(state: str, provider: str | None, domain: str | None) -> Any:
+    if provider is not None or domain is None or state != "sent":
+        return provider
+    return _message_id_of(domain)
 
 
 def recover(store: AppStore, *, now: datetime, everything: bool = False) -> tuple[int, int]:

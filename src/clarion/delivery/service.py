@@ -11,7 +11,7 @@ from clarion.campaigns.plan import EmailStep
 from clarion.core.clock import Clock
 from clarion.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from clarion.core.ids import IdSource
-from clarion.delivery import outbox, rollout, variants
+from clarion.delivery import outbox, rollout, step_experiment, variants
 from clarion.delivery.audience import snapshot_contact_ids
 from clarion.delivery.contracts import Rollout, Send, SendProgress, SendState, StartResult
 from clarion.delivery.variants import StepExperiment
@@ -88,14 +88,12 @@ def start_send(
         if earlier is not None:
             # Started before: its arms were fixed then; nothing is resolved or started again.
             return StartResult(False, earlier)
-        arms = variants.resolve(
+        arms = step_experiment.resolve(
             store,
             workspace_id,
             campaign.id,
             chosen.experiment,
             path=f"email[{index}].experiment",
-            clock=clock,
-            actor=actor,
         )
         if check_template is not None:
             _check_variants(check_template, workspace_id, options, arms)
@@ -105,7 +103,9 @@ def start_send(
     contact_ids = snapshot_contact_ids(
         store, events, workspace_id, audience, now=clock.now(), field=field
     )
-    assigned, held = arms.split(contact_ids) if arms is not None else ({}, [])
+    assigned, held = ({}, []) if arms is None else arms.split(contact_ids)
+    if arms is not None:  # every check passed: a draft experiment starts with its send
+        step_experiment.start(store, workspace_id, arms, clock=clock, actor=actor)
     return outbox.create_send(
         store,
         workspace_id,
@@ -113,7 +113,7 @@ def start_send(
         chosen.key,
         audience=audience,
         options=options,
-        contact_ids=[c for c in contact_ids if c not in set(held)] if held else contact_ids,
+        contact_ids=contact_ids,
         not_before=chosen.scheduled_at,
         clock=clock,
         ids=ids,

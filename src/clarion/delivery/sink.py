@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,13 +73,25 @@ class RecordingHandler:
         return f"250 OK queued as {message_id}"
 
 
-def start_sink(handler: RecordingHandler, *, port: int = 0) -> Controller:
-    """Start a sink on 127.0.0.1 (in a thread of this process); ``.port`` is where it listens."""
+def start_sink(
+    handler: RecordingHandler, *, port: int = 0, tls_context: ssl.SSLContext | None = None
+) -> Controller:
+    """Start a sink on 127.0.0.1 (in a thread of this process); ``.port`` is where it listens.
+
+    With ``tls_context`` the sink offers STARTTLS and refuses mail before it (530).
+    """
     if port == 0:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = int(probe.getsockname()[1])
-    controller = Controller(handler, hostname="127.0.0.1", port=port, data_size_limit=10_485_760)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        data_size_limit=10_485_760,
+        tls_context=tls_context,
+        require_starttls=tls_context is not None,
+    )
     controller.start()
     return controller
 

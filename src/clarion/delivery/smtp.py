@@ -56,6 +56,7 @@ class SmtpPool:
             username=self._smtp.username,
             password=password,
             start_tls=self._smtp.starttls,
+            cert_bundle=str(self._smtp.tls_ca_file) if self._smtp.tls_ca_file else None,
             timeout=self._smtp.timeout_seconds,
         )
         await client.connect()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clarion.content.contracts import EmailRenderer, RenderFailed
 from clarion.core.clock import Clock
@@ -138,12 +140,20 @@ class SendWorker:
         handed = 0
         step = self.config.smtp.in_flight
         on_wire: tuple[_Group, asyncio.Task[list[DeliveryResult]]] | None = None
+        # The recipients' fields are read once per batch; whether each may be sent to is
+        # re-checked per group, just before it goes out.
+        people = await asyncio.to_thread(
+            recipients.load,
+            self.store,
+            self._send(send_id).workspace_id,
+            [c.contact_id for c in claimed],
+        )
         for start in range(0, len(claimed), step):
             group = claimed[start : start + step]
             if stop is not None and stop.is_set():
                 await asyncio.to_thread(self._release, [c.id for c in claimed[start:]])
                 break
-            prepared = await asyncio.to_thread(self._prepare, send_id, group)
+            prepared = await asyncio.to_thread(self._prepare, send_id, group, people)
             sending = asyncio.create_task(self._hand_over(prepared))
             if on_wire is not None:
                 await self._settle(send_id, *on_wire)
@@ -192,16 +202,17 @@ class SendWorker:
             self._composers[(send.id, variant)] = composer
         return composer
 
-    def _prepare(self, send_id: str, claimed: Sequence[Claimed]) -> _Group:
+    def _prepare(
+        self, send_id: str, claimed: Sequence[Claimed], people: Mapping[str, dict[str, Any]]
+    ) -> _Group:
         """Re-check each recipient now, compose the allowed ones and mark them `sending`."""
         send = self._send(send_id)
         now = self.clock.now()
         smtp = self.config.smtp
-        ids = [c.contact_id for c in claimed]
-        refused, people = recipients.check_and_load(
+        refused = recipients.refusals(
             self.store,
             send.workspace_id,
-            ids,
+            [c.contact_id for c in claimed],
             now=now,
             cap=smtp.frequency_cap,
             cap_days=smtp.frequency_cap_days,
@@ -233,7 +244,7 @@ class SendWorker:
                 ]
                 group.outgoing, group.tracked = [], []
             else:
-                _register(conn, group.tracked)
+                _register(conn, group.tracked, self.store.dialect)
                 outbox.mark_sending(conn, [m.message_id for m in group.outgoing], now=now)
             outbox.record_in(conn, group.skipped, now=now)
         return group
@@ -257,27 +268,37 @@ class SendWorker:
         retry: list[str] = []
         for result in results:
             if result.accepted:
-                provider = result.provider_id or f"<{result.message_id}@{domain}>"
-                done.append(Outcome(result.message_id, "sent", provider, result.detail))
+                # No provider id: the Message-ID stands for it (filled in by the statement).
+                done.append(Outcome(result.message_id, "sent", result.provider_id, result.detail))
             elif result.permanent or group.attempts.get(result.message_id, 1) >= MAX_ATTEMPTS:
                 done.append(Outcome(result.message_id, "failed", None, result.detail))
             else:
                 retry.append(result.message_id)
         now = self.clock.now()
-        outbox.record(self.store, done, now=now)
+        outbox.record(self.store, done, now=now, domain=domain)
         if retry:
             # The server may have taken a message before the connection failed: count it.
+            # Each row waits before its next try, twice as long after every attempt.
+            by_attempt: dict[int, list[str]] = {}
+            for message_id in retry:
+                by_attempt.setdefault(group.attempts.get(message_id, 1), []).append(message_id)
             with self.store.transaction() as conn:
-                conn.execute(
-                    update(outbox_messages)
-                    .where(outbox_messages.c.id.in_(retry))
-                    .values(
-                        state="queued",
-                        claimed_by=None,
-                        lease_until=None,
-                        in_doubt=outbox_messages.c.in_doubt + 1,
+                for attempts, ids in by_attempt.items():
+                    conn.execute(
+                        update(outbox_messages)
+                        .where(outbox_messages.c.id.in_(ids))
+                        .values(
+                            state="queued",
+                            claimed_by=None,
+                            lease_until=None,
+                            in_doubt=outbox_messages.c.in_doubt + 1,
+                            next_attempt_at=now + self.retry_delay(attempts),
+                        )
                     )
-                )
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """How long a row waits after its ``attempts``-th temporary refusal."""
+        return timedelta(seconds=self.config.smtp.retry_seconds * 2 ** max(attempts - 1, 0))
 
     def _pause(self, send_id: str) -> None:
         send = self._send(send_id)
@@ -305,33 +326,26 @@ class SendWorker:
             written += len(rows)
 
 
-def _register(conn: Any, tracked: Sequence[TrackedMessage]) -> None:
-    """Insert the tracked-message rows not there yet (a resent row keeps its first one)."""
+def _register(conn: Any, tracked: Sequence[TrackedMessage], dialect: str) -> None:
+    """Insert the tracked-message rows not there yet (a resent row keeps its first one), in
+    one statement."""
     if not tracked:
         return
-    existing = set(
-        conn.execute(
-            select(tracked_messages.c.message_id).where(
-                tracked_messages.c.message_id.in_([t.message_id for t in tracked])
-            )
-        ).scalars()
+    insert_ = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    conn.execute(
+        insert_(tracked_messages).on_conflict_do_nothing(index_elements=["message_id"]),
+        [
+            {
+                "message_id": t.message_id,
+                "workspace_id": t.workspace_id,
+                "campaign_id": t.campaign_id,
+                "contact_id": t.contact_id,
+                "channel": t.channel,
+                "variant": t.variant,
+                "sent_at": t.sent_at,
+                "links": list(t.links),
+                "utm": t.utm,
+            }
+            for t in tracked
+        ],
     )
-    fresh = [t for t in tracked if t.message_id not in existing]
-    if fresh:
-        conn.execute(
-            insert(tracked_messages),
-            [
-                {
-                    "message_id": t.message_id,
-                    "workspace_id": t.workspace_id,
-                    "campaign_id": t.campaign_id,
-                    "contact_id": t.contact_id,
-                    "channel": t.channel,
-                    "variant": t.variant,
-                    "sent_at": t.sent_at,
-                    "links": list(t.links),
-                    "utm": t.utm,
-                }
-                for t in fresh
-            ],
-        )
