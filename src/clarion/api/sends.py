@@ -37,6 +37,7 @@ class SendOut(BaseModel):
     cancelled: int
     remaining: int
     held: int = Field(default=0, description="rows waiting for a test-then-send decision")
+    retrying: int = 0  # of the remaining rows, those waiting out a retry back-off
     in_doubt: int
     rate_per_second: float | None
     not_before: str | None

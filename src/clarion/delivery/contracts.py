@@ -75,6 +75,7 @@ class SendProgress:
             "cancelled": self.counts.get("cancelled", 0),
             "remaining": self.remaining,
             "held": self.counts.get("held", 0),
+            "retrying": self.counts.get("retrying", 0),
             "in_doubt": self.in_doubt,
             "rate_per_second": self.rate_per_second,
             "not_before": self.send.not_before.isoformat() if self.send.not_before else None,

@@ -411,6 +411,16 @@ def progress(store: AppStore, workspace_id: str, send_id: str) -> SendProgress:
                 .group_by(_out.c.state)
             )
         }
+        # Rows refused for now and queued again wait their back-off (``next_attempt_at``).
+        counts["retrying"] = int(
+            conn.execute(
+                select(func.count()).where(
+                    _out.c.send_id == send_id,
+                    _out.c.state == "queued",
+                    _out.c.next_attempt_at.is_not(None),
+                )
+            ).scalar_one()
+        )
         stats = conn.execute(
             select(
                 func.coalesce(func.sum(_out.c.in_doubt), 0).label("doubt"),

@@ -97,7 +97,10 @@ class CampaignDirector:
         deadline = time.monotonic() + SEND_TIMEOUT
         while True:
             progress = web.get(f"/v1/sends/{send_id}", headers=self.auth).json()
-            if progress["state"] not in ("running", "scheduled") or progress["remaining"] == 0:
+            # Done when nothing is left but rows waiting out a retry back-off: those go out
+            # later in simulated time (the server's sender retries them) and arrive late.
+            waiting = progress["remaining"] - progress.get("retrying", 0)
+            if progress["state"] not in ("running", "scheduled") or waiting <= 0:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"step {step!r} did not finish in {SEND_TIMEOUT:.0f} s")
