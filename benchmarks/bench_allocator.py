@@ -287,7 +287,8 @@ def _print(title: str, scores: Scores) -> None:
         )
     thompson = "Thompson sampling, daily re-optimisation"
     print(f"{thompson + ' (reference only)':44} {'':>14} {'':>8} {REFERENCE[thompson]:>10.3f}")
-    print(f"Clarion beats every baseline in {scores.beats_all():.1%} of markets; it loses in:")
+    lost = ":" if scores.losses else ": none"
+    print(f"Clarion beats every baseline in {scores.beats_all():.1%} of markets; it loses in{lost}")
     for line in scores.losses:
         print(f"  {line}")
 
