@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from clarion.stats.response_curves import (
+    ResponsePosterior,
     ResponsePrior,
     carried,
     drawn_curves,
@@ -70,3 +71,60 @@ def test_negative_or_mismatched_data_is_refused() -> None:
         fit_response(np.array([1.0, 2.0]), np.array([1.0]), PRIOR)
     with pytest.raises(ValueError, match="not negative"):
         fit_response(np.array([-1.0]), np.array([1.0]), PRIOR)
+
+
+def test_change_detection_relearns_a_degraded_unit_faster_than_a_half_life() -> None:
+    rng = np.random.default_rng(5)
+    spend = np.full(20, 200.0)
+    results = np.concatenate(
+        [_observe(rng, spend[:15], 40.0, 300.0, 0.0), _observe(rng, spend[15:], 12.0, 300.0, 0.0)]
+    )
+
+    def learned(**kw: float) -> float:
+        posterior = fit_response(spend, results, PRIOR, half_life_days=7, **kw)
+        return float(mean_curves([posterior]).response(np.array([200.0]))[0])
+
+    now = 12.0 * 200.0 / 500.0
+    assert abs(learned(change_per_day=0.02) - now) < abs(learned() - now) / 2
+    assert learned(change_per_day=0.02) == pytest.approx(now, rel=0.35)
+
+
+def test_change_detection_leaves_a_steady_unit_alone() -> None:
+    rng = np.random.default_rng(6)
+    spend = rng.uniform(100, 300, size=30)
+    results = _observe(rng, spend, 40.0, 300.0, 0.2)
+
+    plain = fit_response(spend, results, PRIOR)
+    watched = fit_response(spend, results, PRIOR, change_per_day=0.02)
+
+    spends = np.array([100.0, 200.0, 300.0])
+    assert mean_curves([watched]).response(spends) == pytest.approx(
+        mean_curves([plain]).response(spends), rel=0.05
+    )
+
+
+def test_the_saturation_prior_centres_on_the_reference_spend_and_can_be_flat() -> None:
+    centred = fit_response(np.array([]), np.array([]), PRIOR)
+    flat = fit_response(
+        np.array([]), np.array([]), ResponsePrior(100.0, 5.0, saturation_spread=None)
+    )
+
+    def far_from_reference(posterior: ResponsePosterior) -> float:
+        scales, weights = posterior.scales, posterior.weights
+        return float(weights[(scales < 30.0) | (scales > 400.0)].sum())
+
+    assert far_from_reference(centred) < far_from_reference(flat) / 3
+    assert np.allclose(flat.weights, flat.weights[0])
+
+
+@pytest.mark.parametrize("change_per_day", [0.0, 0.02])
+def test_results_on_a_day_without_carried_spend_keep_the_posterior_finite(
+    change_per_day: float,
+) -> None:
+    spend = np.array([0.0, 0.0, 100.0, 100.0])
+    results = np.array([3.0, 0.0, 4.0, 6.0])
+
+    posterior = fit_response(spend, results, PRIOR, change_per_day=change_per_day)
+
+    assert np.all(np.isfinite(posterior.weights)) and posterior.weights.sum() == pytest.approx(1)
+    assert np.all(np.isfinite(mean_curves([posterior]).response(np.array([100.0]))))

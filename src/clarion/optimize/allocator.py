@@ -26,6 +26,7 @@ from clarion.stats.response_curves import (
 )
 
 DECISION_DRAWS = 8  # Thompson draws averaged into one split: explores, without daily whiplash
+CHANGE_PER_DAY = 0.02  # prior probability that a unit's level changes on a given day (0035)
 EFFECT_DRAWS = 400  # posterior draws behind the expected effect's interval
 
 
@@ -113,6 +114,7 @@ def allocate(
         np.stack([h.results[h.results.size - days :] for h in histories]),
         [h.prior for h in histories],
         half_life_days=policy.half_life_days,
+        change_per_day=CHANGE_PER_DAY,
     )
     bounds = step_bounds(minimum, maximum, current, paced_daily_total(remaining, days_left), policy)
     notes = list(bounds.notes)
