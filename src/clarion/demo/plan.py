@@ -122,8 +122,8 @@ class DemoPlan:
             },
             "reminder": {
                 "template": "demo-reminder",
-                # Warm but not yet convinced: opened in the last two weeks, never clicked since.
-                "audience": {"did": "email_open", "but_not": "email_click", "within_days": 14},
+                # Warm but not yet convinced: opened this month, never clicked since.
+                "audience": {"did": "email_open", "but_not": "email_click", "within_days": 30},
             },
         }
         email = [
