@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -303,7 +304,12 @@ class SimulatedMarket:
                 continue
             unit = report.unit
             rng = np.random.default_rng(
-                [scenario.seed, 12, int(midnight.timestamp()) // 86_400, len(unit.ad_set)]
+                [
+                    scenario.seed,
+                    12,
+                    int(midnight.timestamp()) // 86_400,
+                    zlib.crc32(unit.ad_set.encode()),
+                ]
             )
             values = web_model.order_value * rng.lognormal(0.0, web_model.order_sigma, count)
             for k in range(count):
