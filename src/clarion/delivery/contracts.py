@@ -57,6 +57,7 @@ class SendProgress:
     counts: dict[str, int]
     in_doubt: int  # resends of rows found in `sending` after a crash: the only duplicates
     rate_per_second: float | None
+    retrying: int = 0  # of the queued rows, those waiting out a retry back-off
 
     @property
     def remaining(self) -> int:
@@ -75,7 +76,7 @@ class SendProgress:
             "cancelled": self.counts.get("cancelled", 0),
             "remaining": self.remaining,
             "held": self.counts.get("held", 0),
-            "retrying": self.counts.get("retrying", 0),
+            "retrying": self.retrying,
             "in_doubt": self.in_doubt,
             "rate_per_second": self.rate_per_second,
             "not_before": self.send.not_before.isoformat() if self.send.not_before else None,

@@ -412,7 +412,7 @@ def progress(store: AppStore, workspace_id: str, send_id: str) -> SendProgress:
             )
         }
         # Rows refused for now and queued again wait their back-off (``next_attempt_at``).
-        counts["retrying"] = int(
+        retrying = int(
             conn.execute(
                 select(func.count()).where(
                     _out.c.send_id == send_id,
@@ -433,7 +433,7 @@ def progress(store: AppStore, workspace_id: str, send_id: str) -> SendProgress:
     if stats.first is not None and stats.last is not None and done:
         seconds = (stats.last - stats.first).total_seconds()
         rate = round(done / seconds, 1) if seconds > 0 else None
-    return SendProgress(send, counts, int(stats.doubt), rate)
+    return SendProgress(send, counts, int(stats.doubt), rate, retrying)
 
 
 def unlogged(store: AppStore, send_id: str, limit: int = 5000) -> list[Any]:

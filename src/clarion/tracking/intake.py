@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clarion.core.money import is_currency
+from clarion.tracking.vocabulary import CHECKS as TYPED_EVENTS
 from clarion.tracking.vocabulary import PropertyProblem, check_properties
 
 MAX_BATCH = 500
@@ -198,6 +199,8 @@ def _plain_row(
     ts_text = event.get("ts")
     if type(type_) is not str or type(ts_text) is not str or not _TYPE.match(type_):
         raise Rejected("*", "checked field by field")
+    if type_ in TYPED_EVENTS:  # their properties have rules of their own (vocabulary.py)
+        raise Rejected("properties", "checked field by field")
     ts = parse_ts(ts_text)
     if ts < OLDEST or ts > received_at + FUTURE_TOLERANCE:
         raise Rejected("ts", "checked field by field")
