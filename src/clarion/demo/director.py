@@ -14,7 +14,6 @@ import numpy as np
 from clarion.delivery.ad_platform import UnitReport
 from clarion.instance import Instance
 from clarion.optimize import service as budget
-from clarion.optimize.contracts import unit_key_text
 from clarion.simulate.ad_platforms import SimulatedAdPlatform
 from clarion.simulate.spend_rows import record_reports
 
@@ -140,8 +139,3 @@ class CampaignDirector:
             platforms=self.platforms,
         )
         self.budget_moves += 1 if change.status == "applied" else 0
-
-
-def unit_names(platforms: Sequence[SimulatedAdPlatform]) -> list[str]:
-    """The allocation unit names of the platforms' units."""
-    return [unit_key_text(u) for p in platforms for u in p.units()]
