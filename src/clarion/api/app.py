@@ -23,6 +23,7 @@ from clarion.api import (
     segments,
     sends,
     snippet,
+    spend,
     tracking,
     unsubscribe,
 )
@@ -96,6 +97,7 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
     app.include_router(unsubscribe.router)
     app.include_router(feedback.router)
     app.include_router(budget.router)
+    app.include_router(spend.router)  # spend exports uploaded over HTTP
     app.include_router(reports.router)
     app.include_router(dashboard.router)  # the web dashboard under /dashboard
     app.add_exception_handler(dashboard.NeedsLogin, dashboard.needs_login)

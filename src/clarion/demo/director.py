@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -14,12 +14,26 @@ import numpy as np
 from clarion.delivery.ad_platform import UnitReport
 from clarion.instance import Instance
 from clarion.optimize import service as budget
+from clarion.optimize.contracts import unit_key_text
 from clarion.simulate.ad_platforms import SimulatedAdPlatform
-from clarion.simulate.spend_rows import record_reports
 
 SEND_TIMEOUT: Final = 600.0  # seconds of real time a send may take before the demo gives up
 POLL: Final = 0.5  # seconds between progress reads: each one counts the outbox rows
 ALLOCATOR: Final = "allocator"
+SPEND_HEADER: Final = (
+    "date",
+    "campaign",
+    "channel",
+    "ad set",
+    "audience",
+    "creative",
+    "impressions",
+    "reach",
+    "clicks",
+    "cost",
+    "currency",
+    "conversions",
+)
 
 
 class CampaignDirector:
@@ -106,36 +120,69 @@ class CampaignDirector:
             time.sleep(POLL)
         self.sends_done.append({"step": step, **progress})
 
-    def end_of_day(self, day: int, reports: Sequence[UnitReport]) -> None:
-        """Store the day's spend reports, then let the allocator choose tomorrow's split."""
-        events = self.instance.open_events()
-        state = budget.budget_state(self.instance.store, self.workspace_id, self.campaign)
+    def end_of_day(self, day: int, reports: Sequence[UnitReport], web: httpx.Client) -> None:
+        """Upload the day's spend reports (``POST /v1/spend``, as a team would each platform's
+        export), then ask the server's allocator for tomorrow's split
+        (``POST .../budget/recommend``) and give it to the platforms when it was applied."""
         for platform in self.platforms:
-            record_reports(
-                events,
-                [r for r in reports if r.unit.channel == platform.channel],
-                workspace_id=self.workspace_id,
-                source=platform.name,
-                clock=self.instance.clock,
-                campaign_id=state.campaign_id,
-            )
+            mine = [r for r in reports if r.unit.channel == platform.channel]
+            if mine:
+                self._upload(platform.name, mine, web)
         if day + 2 >= self.days:
             return  # a split chosen now runs from the day after tomorrow: past the end
-        observations = budget.observed(
-            self.instance.store,
-            events,
-            self.workspace_id,
-            self.campaign,
-            now=self.instance.clock.now(),
+        answer = web.post(
+            f"/v1/campaigns/{self.campaign}/budget/recommend",
+            json={"seed": int(self.rng.integers(2**31))},
+            headers=self.auth,
         )
-        change, _ = budget.recommend(
-            self.instance.store,
-            self.workspace_id,
-            self.campaign,
-            observations,
-            clock=self.instance.clock,
-            ids=self.instance.ids,
-            rng=self.rng,
-            platforms=self.platforms,
+        if answer.status_code != 200:
+            raise RuntimeError(f"the allocator answered {answer.status_code}: {answer.text}")
+        change = answer.json()["change"]
+        if change["status"] == "applied":
+            self.budget_moves += 1
+            self._push({name: Decimal(amount) for name, amount in change["split"].items()})
+
+    def _upload(self, source: str, reports: Sequence[UnitReport], web: httpx.Client) -> None:
+        """One platform's day as Clarion's generic spend CSV, uploaded."""
+        lines = [",".join(SPEND_HEADER)]
+        lines += [
+            ",".join(
+                str(cell) if cell is not None else ""
+                for cell in (
+                    r.day.isoformat(),
+                    self.campaign,
+                    r.unit.channel,
+                    r.unit.ad_set,
+                    r.unit.audience,
+                    r.creative_id,
+                    r.impressions,
+                    r.reach,
+                    r.clicks,
+                    r.cost,
+                    r.currency,
+                    r.conversions,
+                )
+            )
+            for r in reports
+        ]
+        name = f"{source}-{reports[0].day.isoformat()}.csv"
+        answer = web.post(
+            "/v1/spend",
+            params={"name": name, "layout": "generic"},
+            content="\n".join(lines).encode(),
+            headers={**self.auth, "Content-Type": "text/csv"},
         )
-        self.budget_moves += 1 if change.status == "applied" else 0
+        if answer.status_code != 200 or answer.json()["rows_rejected"]:
+            raise RuntimeError(f"uploading {name} answered {answer.status_code}: {answer.text}")
+
+    def _push(self, split: Mapping[str, Decimal]) -> None:
+        """An applied split to the simulated platforms, from tomorrow (as ``budget.apply``
+        does for the platforms a server is connected to)."""
+        state = budget.budget_state(self.instance.store, self.workspace_id, self.campaign)
+        by_name = {u.name: u.key for u in state.units}
+        effective = max(self.instance.clock.now().date() + timedelta(days=1), state.start_date)
+        for platform in self.platforms:
+            runs = {unit_key_text(k) for k in platform.units()}
+            budgets = {by_name[n]: amount for n, amount in split.items() if n in runs}
+            if budgets:
+                platform.set_daily_budgets(budgets, effective)

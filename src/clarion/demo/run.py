@@ -158,6 +158,7 @@ def run_demo(options: DemoOptions, on_progress: Progress | None = None) -> DemoR
             paid=paid,
             mailboxes=mailboxes,
             director=director,
+            server_process=True,  # the server and its sender get a core of their own
         )
         market.run(
             on_progress=None

@@ -39,6 +39,8 @@ from clarion.simulate.population import (
     generate_population,
 )
 from clarion.simulate.response import ResponseCurve
+from clarion.simulate.server_process import ServerProcess
+from clarion.simulate.shared_clock import SharedSimulatedClock
 from clarion.simulate.spend_rows import record_reports
 from clarion.simulate.web_behaviour import Entry, WebParameters, organic_visitors, sessions
 from clarion.tracking import service as tracking
@@ -170,7 +172,7 @@ class Director(Protocol):
     def send(self, step: str, web: httpx.Client) -> None:
         """Start step ``step`` and return once the sender has handed all of it over."""
 
-    def end_of_day(self, day: int, reports: Sequence[UnitReport]) -> None:
+    def end_of_day(self, day: int, reports: Sequence[UnitReport], web: httpx.Client) -> None:
         """Record the day's spend reports and decide tomorrow's budgets."""
 
 
@@ -195,8 +197,11 @@ class SimulatedMarket:
         mailboxes: Mailboxes | None = None,
         population: Population | None = None,
         paid: PaidMarket | None = None,
+        server_process: bool = False,
     ) -> None:
         problems = scenario.problems()
+        if server_process and not isinstance(clock, SharedSimulatedClock):
+            problems.append(FieldProblem("clock", "a server process reads a SharedSimulatedClock"))
         if (director is None) != (mailboxes is None):
             problems.append(FieldProblem("mailboxes", "a director needs the market's mailboxes"))
         if instance.clock is not clock:
@@ -220,6 +225,7 @@ class SimulatedMarket:
         )
         self.director = director
         self.mailboxes = mailboxes
+        self.server_process = server_process
         self.paid = paid or scenario.paid_market(clock)
         self.ledger = Ledger()
         self._contact_ids: list[str | None] = []
@@ -253,7 +259,7 @@ class SimulatedMarket:
         reports: list[UnitReport] = []
         with (
             self._pool,  # shut down on the way out, also after an error: a market runs once
-            LoopbackServer(self.instance) as server,
+            self._server() as server,
             httpx.Client(base_url=server.base_url, timeout=60) as web,
         ):
             if self.director is not None:
@@ -270,7 +276,7 @@ class SimulatedMarket:
                 if self.director is not None:
                     self._read_mail(self.clock.now(), day)  # late deliveries (retried soft bounces)
                     self._paid_orders(web, today, midnight)
-                    self.director.end_of_day(day, today)
+                    self.director.end_of_day(day, today, web)
                 else:
                     reports += today
                 if on_progress is not None:
@@ -291,6 +297,13 @@ class SimulatedMarket:
             )
         self.ledger.paid_truth(self.paid.truth, share, units)
         return self.ledger
+
+    def _server(self) -> LoopbackServer | ServerProcess:
+        """The real HTTP server: in a thread, or in a process of its own (a core to itself)."""
+        if self.server_process:
+            assert isinstance(self.clock, SharedSimulatedClock)
+            return ServerProcess(self.instance, self.clock, self.scenario.seed)
+        return LoopbackServer(self.instance)
 
     def _paid_orders(
         self, web: httpx.Client, reports: Sequence[UnitReport], midnight: datetime

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from clarion.auth import service as auth
 from clarion.auth.contracts import KeyKind
-from clarion.core.clock import SimulatedClock
 from clarion.core.ids import SeededIds
 from clarion.instance import Instance, initialise, open_instance
 from clarion.settings import Settings, SmtpSettings
 from clarion.simulate.market import Keys
+from clarion.simulate.shared_clock import SharedSimulatedClock
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Sandbox:
     """An initialised installation that owns its event store, on a simulated clock."""
 
     instance: Instance
-    clock: SimulatedClock
+    clock: SharedSimulatedClock  # a server in another process can read it
     workspace_id: str
     keys: Keys
 
@@ -30,7 +30,7 @@ def open_sandbox(
 ) -> Sandbox:
     """Initialise ``data_dir`` (it must be new or a sandbox) and open it with fresh keys;
     ``smtp`` points its sender at the simulated people's mail server."""
-    clock = SimulatedClock(start)
+    clock = SharedSimulatedClock(start)
     ids = SeededIds(seed)
     # Every store named explicitly: environment settings must never point a rehearsal at a
     # real installation's databases.
