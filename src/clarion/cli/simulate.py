@@ -92,6 +92,7 @@ def simulate_command(
                 workspace_id=box.workspace_id,
                 keys=box.keys,
                 workdir=workdir,
+                server_process=True,  # the server gets a core of its own (decision 0043)
             )
             ledger = market.run(on_progress=_progress)
             assert box.instance.events is not None

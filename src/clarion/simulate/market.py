@@ -47,6 +47,7 @@ from clarion.tracking import service as tracking
 from clarion.tracking.contracts import TrackedMessage
 
 SITE: Final = "https://shop.example"
+QUICK_UTM: Final = {"utm_source": "clarion", "utm_medium": "email", "utm_campaign": "simulated"}
 PROXY_AGENT: Final = "Mozilla/5.0"  # a privacy proxy fetches images with a bare agent
 MAIL_AGENT: Final = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
@@ -460,10 +461,11 @@ class SimulatedMarket:
             )
             self.ledger.email_truth(variant, outcome, people)
             delays = rng.exponential(3.0, size=mine.size)  # hours from delivery to a human open
-            for k, person in enumerate(mine.tolist()):
-                if outcome.bounce[k] != GOOD:
-                    continue  # the bounce edge arrives with the delivery slice's SMTP worker
-                pixel, link = self._register(person, variant, at)
+            delivered = [k for k in range(mine.size) if outcome.bounce[k] == GOOD]
+            # (the bounce edge arrives with the delivery slice's SMTP worker)
+            paths = self._register([int(mine[k]) for k in delivered], variant, at)
+            for k, (pixel, link) in zip(delivered, paths, strict=True):
+                person = int(mine[k])
                 opened = at + timedelta(hours=float(delays[k]) + 0.05)
                 if outcome.machine_open[k]:
                     self._later(at + timedelta(seconds=2), MACHINE_OPEN, person, pixel)
@@ -506,23 +508,35 @@ class SimulatedMarket:
                     tokens=[item[4].rsplit("/", 1)[1] for item in clicked],
                 )
 
-    def _register(self, person: int, variant: str, at: datetime) -> tuple[str, str]:
-        self.ledger.sent(variant)
-        message = TrackedMessage(
-            message_id=self.instance.ids.new("msg"),
-            workspace_id=self.workspace_id,
-            campaign_id=self.scenario.campaign_id,
-            contact_id=self._contact_ids[person] or "",
-            channel="email",
-            variant=variant,
-            sent_at=at,
-            links=(f"{SITE}/product",),
-            utm={"utm_source": "clarion", "utm_medium": "email", "utm_campaign": "simulated"},
+    def _register(
+        self, persons: Sequence[int], variant: str, at: datetime
+    ) -> list[tuple[str, str]]:
+        """Each person's message of this send registered (one transaction); pixel and click
+        paths in the same order."""
+        messages = []
+        for person in persons:
+            self.ledger.sent(variant)
+            messages.append(
+                TrackedMessage(
+                    message_id=self.instance.ids.new("msg"),
+                    workspace_id=self.workspace_id,
+                    campaign_id=self.scenario.campaign_id,
+                    contact_id=self._contact_ids[person] or "",
+                    channel="email",
+                    variant=variant,
+                    sent_at=at,
+                    links=(f"{SITE}/product",),
+                    utm={
+                        "utm_source": "clarion",
+                        "utm_medium": "email",
+                        "utm_campaign": "simulated",
+                    },
+                )
+            )
+        urls = tracking.register_messages(
+            self.instance.store, messages, key=self._signing, base_url="http://simulated.invalid"
         )
-        urls = tracking.register_message(
-            self.instance.store, message, key=self._signing, base_url="http://simulated.invalid"
-        )
-        return _path(urls.open_pixel), _path(urls.clicks[0])
+        return [(_path(u.open_pixel), _path(u.clicks[0])) for u in urls]
 
     def _organic(self, web: httpx.Client, entry: Entry, midnight: datetime, day: int) -> None:
         visitors = organic_visitors(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clarion.core.ids import IdSource
@@ -32,6 +32,12 @@ def _tracked(row: Any) -> TrackedMessage:
     )
 
 
+# Built once: the pixel and the redirect look a message up on every request.
+_FIND_MESSAGE = select(tracked_messages).where(
+    tracked_messages.c.message_id == bindparam("message_id")
+)
+
+
 def register_message(
     store: AppStore,
     message: TrackedMessage,
@@ -40,21 +46,37 @@ def register_message(
     base_url: str,
 ) -> TrackingUrls:
     """Store what a message's tokens refer to; return its pixel and click-redirect URLs."""
-    with store.transaction() as conn:
-        conn.execute(
-            insert(tracked_messages).values(
-                message_id=message.message_id,
-                workspace_id=message.workspace_id,
-                campaign_id=message.campaign_id,
-                contact_id=message.contact_id,
-                channel=message.channel,
-                variant=message.variant,
-                sent_at=message.sent_at,
-                links=list(message.links),
-                utm=message.utm,
+    return register_messages(store, [message], key=key, base_url=base_url)[0]
+
+
+def register_messages(
+    store: AppStore,
+    messages: Sequence[TrackedMessage],
+    *,
+    key: bytes,
+    base_url: str,
+) -> list[TrackingUrls]:
+    """``register_message`` for many messages in one transaction, URLs in the same order."""
+    if messages:
+        with store.transaction() as conn:
+            conn.execute(
+                insert(tracked_messages),
+                [
+                    {
+                        "message_id": m.message_id,
+                        "workspace_id": m.workspace_id,
+                        "campaign_id": m.campaign_id,
+                        "contact_id": m.contact_id,
+                        "channel": m.channel,
+                        "variant": m.variant,
+                        "sent_at": m.sent_at,
+                        "links": list(m.links),
+                        "utm": m.utm,
+                    }
+                    for m in messages
+                ],
             )
-        )
-    return tracking_urls(message, key=key, base_url=base_url)
+    return [tracking_urls(m, key=key, base_url=base_url) for m in messages]
 
 
 def tracking_urls(message: TrackedMessage, *, key: bytes, base_url: str) -> TrackingUrls:
@@ -71,9 +93,7 @@ def tracking_urls(message: TrackedMessage, *, key: bytes, base_url: str) -> Trac
 def find_message(store: AppStore, message_id: str) -> TrackedMessage | None:
     """The tracked message with this id, if any."""
     with store.reading() as conn:
-        row = conn.execute(
-            select(tracked_messages).where(tracked_messages.c.message_id == message_id)
-        ).first()
+        row = conn.execute(_FIND_MESSAGE, {"message_id": message_id}).first()
     return None if row is None else _tracked(row)
 
 
