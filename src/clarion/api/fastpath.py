@@ -1,24 +1,36 @@
-"""The collector's hot path as plain ASGI: POST /v1/events without the framework's per-request cost.
+"""The collector's hot paths as plain ASGI: event batches, the open pixel, the click redirect.
 
 FastAPI's routing, dependency injection and middleware cost several hundred microseconds a
-request, more than the work itself for a single event. The routes in ``api/tracking.py``
-stay as the documented interface and share ``intake``; this middleware answers those two
-paths first, with the same validation, errors and response bodies.
+request, more than the work itself for a single event or an open. The routes in
+``api/tracking.py`` stay as the documented interface and share ``intake``, ``record_open`` and
+``record_click``; this middleware answers those paths first, with the same validation, errors,
+statuses, headers and bodies.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clarion.api.errors import STATUS, error_body
-from clarion.api.tracking import collector_of, intake
+from clarion.api.tracking import (
+    NO_STORE,
+    NOT_FOUND_PAGE,
+    PIXEL,
+    collector_of,
+    intake,
+    record_click,
+    record_open,
+)
 from clarion.core.errors import ClarionError, TooLarge
 
 PATHS = {"/v1/events": True, "/v1/events/validate": False}  # path -> stores the events?
 MAX_BYTES = 1_048_576
+_NO_STORE = [(k.lower().encode(), v.encode()) for k, v in NO_STORE.items()]
+_URL_SAFE = ":/%#?=@[]!$&'()*+,;"  # what Starlette's RedirectResponse leaves unquoted
 
 
 class TrackingFastPath:
@@ -34,6 +46,14 @@ class TrackingFastPath:
         self.outside = outside  # the FastAPI app when wrapped around it (its state holds ours)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope.get("path", "")
+            if path.startswith("/t/o/") and path.endswith(".gif") and "/" not in path[5:-4]:
+                await self._pixel(scope, path[5:-4], send)
+                return
+            if path.startswith("/t/c/") and len(path) > 5 and "/" not in path[5:]:
+                await self._click(scope, path[5:], send)
+                return
         stores = PATHS.get(scope.get("path", "")) if scope["type"] == "http" else None
         if stores is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
@@ -51,6 +71,23 @@ class TrackingFastPath:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    def _app(self, scope: Scope) -> Any:
+        return self.outside if self.outside is not None else scope["app"]
+
+    async def _pixel(self, scope: Scope, token: str, send: Send) -> None:
+        await record_open(self._app(scope), token, _user_agent(scope))
+        await _respond(send, 200, [(b"content-type", b"image/gif"), *_NO_STORE], PIXEL)
+
+    async def _click(self, scope: Scope, token: str, send: Send) -> None:
+        destination = await record_click(self._app(scope), token, _user_agent(scope))
+        if destination is None:
+            page = NOT_FOUND_PAGE.encode()
+            kind = (b"content-type", b"text/html; charset=utf-8")
+            await _respond(send, 404, [kind, *_NO_STORE], page)
+            return
+        location = quote(destination, safe=_URL_SAFE).encode("latin-1")
+        await _respond(send, 302, [(b"location", location), *_NO_STORE], b"")
 
     async def _handle(self, scope: Scope, receive: Receive, stores: bool) -> tuple[int, bytes]:
         headers = {k.lower(): v for k, v in scope["headers"]}
@@ -77,6 +114,21 @@ class TrackingFastPath:
             "rejected": rejected,
         }
         return 200, orjson.dumps(result)
+
+
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    length = (b"content-length", str(len(body)).encode())
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, length]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _user_agent(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"user-agent":
+            return _text(value)
+    return None
 
 
 def _text(value: bytes | None) -> str | None:

@@ -78,10 +78,6 @@ def collector_of(app: Any) -> Collector:
     return collector
 
 
-def _signals(request: Request) -> Signals:
-    return Signals(user_agent=request.headers.get("user-agent"))
-
-
 def parse_body(raw: bytes) -> Any:
     """JSON from a request body; MalformedBody with the position of the first error."""
     try:
@@ -219,37 +215,61 @@ def _events(instance: Instance) -> Any:
     return instance.events
 
 
-@router.get("/t/o/{token}.gif", include_in_schema=True, response_class=Response)
-async def open_pixel(token: str, request: Request, instance: InstanceDep) -> Response:
-    """The open pixel: always a 1×1 GIF; an ``email_open`` is recorded only for a valid token."""
+async def record_open(app: Any, token: str, user_agent: str | None) -> None:
+    """Record an ``email_open`` for a valid pixel token; never raises (the pixel must load)."""
+    instance: Instance = app.state.instance
     try:
         key = instance.settings.secrets.signing_key.get_secret_value().encode()
         message = tracking.resolve_open(instance.store, token, key=key)
         if message is not None:
             row = tracking.open_row(
-                message, _signals(request), now=instance.clock.now(), ids=instance.ids
+                message, Signals(user_agent=user_agent), now=instance.clock.now(), ids=instance.ids
             )
-            await collector_of(request.app).submit([row])
+            await collector_of(app).submit([row])
     except Exception:  # a broken image would break the email; log and answer the pixel anyway
         log.exception("open pixel: could not record an open")
+
+
+async def record_click(app: Any, token: str, user_agent: str | None) -> str | None:
+    """The destination (with UTM) of a valid click token, its click recorded; else None."""
+    instance: Instance = app.state.instance
+    key = instance.settings.secrets.signing_key.get_secret_value().encode()
+    resolved = tracking.resolve_click(instance.store, token, key=key)
+    if resolved is None:
+        return None
+    message, index, destination = resolved
+    row = tracking.click_row(
+        message,
+        index,
+        destination,
+        Signals(user_agent=user_agent),
+        now=instance.clock.now(),
+        ids=instance.ids,
+    )
+    try:
+        await collector_of(app).submit([row])
+    except Exception:  # the person still gets where they were going
+        log.exception("click redirect: could not record a click")
+    return destination
+
+
+@router.get("/t/o/{token}.gif", response_class=Response)
+async def open_pixel(token: str, request: Request) -> Response:
+    """The open pixel: always a 1×1 GIF; an ``email_open`` is recorded only for a valid token.
+
+    ``api/fastpath.py`` answers this path first with the same function (decision 0031)."""
+    await record_open(request.app, token, request.headers.get("user-agent"))
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
 @router.get("/t/c/{token}", response_class=Response)
-async def click(token: str, request: Request, instance: InstanceDep) -> Response:
-    """The click redirect: to the stored destination (plus UTM) for a valid token, else 404."""
-    key = instance.settings.secrets.signing_key.get_secret_value().encode()
-    resolved = tracking.resolve_click(instance.store, token, key=key)
-    if resolved is None:
+async def click(token: str, request: Request) -> Response:
+    """The click redirect: to the stored destination (plus UTM) for a valid token, else 404.
+
+    ``api/fastpath.py`` answers this path first with the same function (decision 0031)."""
+    destination = await record_click(request.app, token, request.headers.get("user-agent"))
+    if destination is None:
         return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers=NO_STORE)
-    message, index, destination = resolved
-    row = tracking.click_row(
-        message, index, destination, _signals(request), now=instance.clock.now(), ids=instance.ids
-    )
-    try:
-        await collector_of(request.app).submit([row])
-    except Exception:  # the person still gets where they were going
-        log.exception("click redirect: could not record a click")
     return RedirectResponse(destination, status_code=302, headers=NO_STORE)
 
 

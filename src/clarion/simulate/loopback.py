@@ -11,6 +11,7 @@ from typing import Final, Self
 import uvicorn
 
 from clarion.api.app import create_app
+from clarion.api.fastpath import TrackingFastPath
 from clarion.instance import Instance
 
 START_TIMEOUT: Final = 30.0  # seconds
@@ -23,8 +24,14 @@ class LoopbackServer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
+        api = create_app(instance)
+        # As `clarion serve` runs it: the collector's hot paths answer first (decision 0031).
         config = uvicorn.Config(
-            create_app(instance), host="127.0.0.1", port=self.port, log_level="warning"
+            TrackingFastPath(api, outside=api),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

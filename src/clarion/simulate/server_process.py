@@ -13,6 +13,7 @@ import httpx
 import uvicorn
 
 from clarion.api.app import create_app
+from clarion.api.fastpath import TrackingFastPath
 from clarion.core.ids import SeededIds
 from clarion.instance import Instance, open_instance
 from clarion.settings import Settings
@@ -28,8 +29,14 @@ def _serve(settings: Settings, cell: Any, port: int, seed: int) -> None:
     instance = open_instance(settings, clock=ClockReader(cell), ids=SeededIds(seed + IDS_STREAM))
     instance.open_events()
     try:
+        api = create_app(instance)
+        # As `clarion serve` runs it: the collector's hot paths answer first (decision 0031).
         config = uvicorn.Config(
-            create_app(instance), host="127.0.0.1", port=port, log_level="warning"
+            TrackingFastPath(api, outside=api),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
         )
         uvicorn.Server(config).run()  # SIGTERM: finish requests, flush, close
     finally:
