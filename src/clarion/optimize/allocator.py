@@ -26,6 +26,8 @@ from clarion.stats.response_curves import (
 )
 
 DECISION_DRAWS = 8  # Thompson draws averaged into one split: explores, without daily whiplash
+DRAWS_PER_DAY = 2  # more draws averaged per day of data: exploration fades as evidence grows (0041)
+UNIT_DRAWS = 800  # at most this many unit-curves solved per step, so 100 units stay fast (0041)
 CHANGE_PER_DAY = 0.02  # prior probability that a unit's level changes on a given day (0035)
 EFFECT_DRAWS = 400  # posterior draws behind the expected effect's interval
 
@@ -135,7 +137,11 @@ def allocate(
         start = current if current is not None else np.full(len(histories), 1.0)
         split = scale_into(start, bounds)
     else:
-        drawn = drawn_curves(posteriors, rng, DECISION_DRAWS)
+        draws = min(
+            DECISION_DRAWS + DRAWS_PER_DAY * days,
+            max(DECISION_DRAWS, UNIT_DRAWS // len(histories)),
+        )
+        drawn = drawn_curves(posteriors, rng, draws)
         splits = optimal_split(drawn, bounds.daily_total, bounds.low, bounds.high)
         split = as_floats(splits.mean(axis=0))
     return Allocation(
