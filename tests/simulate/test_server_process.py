@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,3 +53,40 @@ def test_a_server_needs_the_instances_own_shared_clock(tmp_path: Path) -> None:
     box = open_sandbox(tmp_path / "data", start=START, seed=5)
     with pytest.raises(ValueError, match="shared"):
         ServerProcess(box.instance, SharedSimulatedClock(START), seed=5)
+
+
+ORPHAN = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from clarion.simulate.sandbox import open_sandbox
+from clarion.simulate.server_process import ServerProcess
+
+box = open_sandbox(Path(sys.argv[1]), start=datetime(2027, 3, 1, tzinfo=UTC), seed=5)
+server = ServerProcess(box.instance, box.clock, seed=5).__enter__()
+print(server._process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_whose_market_is_killed_stops_by_itself(tmp_path: Path) -> None:
+    market = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN, str(tmp_path / "data")], stdout=subprocess.PIPE, text=True
+    )
+    assert market.stdout is not None
+    child = int(market.stdout.readline())
+    market.kill()  # SIGKILL: no chance to stop its server
+    market.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()  # a zombie has exited; only its entry is left
+    return stat.split(")")[-1].split()[0] != "Z"

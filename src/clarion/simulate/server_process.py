@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
+import threading
 import time
 from types import TracebackType
 from typing import Any, Final, Self
@@ -22,10 +24,20 @@ from clarion.simulate.shared_clock import ClockReader, SharedSimulatedClock
 START_TIMEOUT: Final = 60.0  # seconds for the child to import, open the stores and listen
 STOP_TIMEOUT: Final = 60.0  # seconds for the collector and the sender to finish on SIGTERM
 IDS_STREAM: Final = 1_000_003  # the server's identifiers come from a stream of their own
+PARENT_CHECK: Final = 0.5  # seconds between the child's checks that its parent still lives
+
+
+def _follow_parent(parent: int) -> None:
+    """Stop the server (as SIGTERM does: flushed, closed) once the process that started it is
+    gone, so that a market killed outright leaves no server holding the event store."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _serve(settings: Settings, cell: Any, port: int, seed: int) -> None:
     """The child: open the installation on the shared clock, own the event store, serve."""
+    threading.Thread(target=_follow_parent, args=(os.getppid(),), daemon=True).start()
     instance = open_instance(settings, clock=ClockReader(cell), ids=SeededIds(seed + IDS_STREAM))
     instance.open_events()
     try:
