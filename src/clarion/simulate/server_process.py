@@ -90,11 +90,8 @@ class ServerProcess:
         self._process.start()
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
+            if self._answers():
+                return self
             if not self._process.is_alive() or time.monotonic() > deadline:
                 try:
                     self._stop()
@@ -102,6 +99,13 @@ class ServerProcess:
                     self.instance.open_events()
                 raise RuntimeError(f"the server process did not start on port {self.port}")
             time.sleep(0.05)
+
+    def _answers(self) -> bool:
+        """Whether the server is listening yet (a refused connection means not yet)."""
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200
+        except httpx.TransportError:
+            return False
 
     def __exit__(
         self,
