@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import Sequence
 from email.utils import parseaddr
 
-import aiosmtplib
-
 from clarion.delivery.messenger import DeliveryResult, Outgoing
+from clarion.delivery.smtp_session import AddressRejected, SmtpRefused, SmtpSession
 from clarion.settings import SmtpSettings
 
 
@@ -44,85 +44,79 @@ class SmtpPool:
         self._smtp = smtp
         self._sender = parseaddr(smtp.return_path or smtp.from_address)[1]
         self._pacer = Pacer(smtp.rate_per_second)
-        self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        self._idle: list[SmtpSession] = []
         self._slots = asyncio.Semaphore(smtp.max_connections)
-        self._open: set[aiosmtplib.SMTP] = set()
+        self._open: set[SmtpSession] = set()
+        self._tls: ssl.SSLContext | None = None
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        password = self._smtp.password.get_secret_value() if self._smtp.password else None
-        client = aiosmtplib.SMTP(
-            hostname=self._smtp.host,
-            port=self._smtp.port,
-            username=self._smtp.username,
-            password=password,
-            start_tls=self._smtp.starttls,
-            cert_bundle=str(self._smtp.tls_ca_file) if self._smtp.tls_ca_file else None,
-            timeout=self._smtp.timeout_seconds,
+    async def _connect(self) -> SmtpSession:
+        smtp = self._smtp
+        if smtp.starttls and self._tls is None:
+            ca_file = str(smtp.tls_ca_file) if smtp.tls_ca_file else None
+            self._tls = ssl.create_default_context(cafile=ca_file)
+        session = await SmtpSession.open(
+            smtp.host,
+            smtp.port,
+            timeout=smtp.timeout_seconds,
+            starttls=smtp.starttls,
+            tls_context=self._tls,
+            username=smtp.username,
+            password=smtp.password.get_secret_value() if smtp.password else None,
         )
-        await client.connect()
-        self._open.add(client)
-        return client
+        self._open.add(session)
+        return session
 
-    async def _drop(self, client: aiosmtplib.SMTP) -> None:
-        self._open.discard(client)
-        # A broken connection is being thrown away: whatever closing it raises is moot.
-        with contextlib.suppress(Exception):
-            client.close()
+    def _drop(self, session: SmtpSession) -> None:
+        self._open.discard(session)
+        session.close()
 
     async def _send_one(self, message: Outgoing) -> DeliveryResult:
         async with self._slots:
-            client = self._idle.get_nowait() if not self._idle.empty() else None
+            session = self._idle.pop() if self._idle else None
             try:
-                if client is None or not client.is_connected:
-                    if client is not None:
-                        await self._drop(client)
-                    client = await self._connect()
+                if session is not None and not session.is_open:
+                    self._drop(session)
+                    session = None
+                if session is None:
+                    session = await self._connect()
                 await self._pacer.wait()
-                errors, reply = await client.sendmail(self._sender, [message.to], message.payload)
-            except aiosmtplib.SMTPRecipientsRefused as error:
-                if client is not None:
-                    await self._reset(client)
-                first = error.recipients[0]
+                reply = await session.send(self._sender, message.to, message.payload)
+            except SmtpRefused as refusal:
+                if session is not None:
+                    await self._reset(session)
                 return DeliveryResult(
                     message.message_id,
                     accepted=False,
-                    permanent=500 <= first.code < 600,
-                    detail=f"{first.code} {first.message}"[:500],
+                    permanent=refusal.permanent,
+                    detail=str(refusal.reply)[:500],
                 )
-            except aiosmtplib.SMTPResponseException as error:
-                if client is not None:
-                    await self._reset(client)
+            except AddressRejected as error:
+                if session is not None:
+                    self._idle.append(session)
+                return DeliveryResult(
+                    message.message_id, accepted=False, permanent=True, detail=str(error)[:500]
+                )
+            except (OSError, TimeoutError) as error:
+                if session is not None:
+                    self._drop(session)
                 return DeliveryResult(
                     message.message_id,
                     accepted=False,
-                    permanent=500 <= error.code < 600,
-                    detail=f"{error.code} {error.message}"[:500],
+                    detail=f"{type(error).__name__}: {error}"[:500],
                 )
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-                if client is not None:
-                    await self._drop(client)
-                return DeliveryResult(
-                    message.message_id, accepted=False, detail=f"{type(error).__name__}: {error}"
-                )
-            self._idle.put_nowait(client)
-        refused = errors.get(message.to)
-        if refused is not None:
-            return DeliveryResult(
-                message.message_id,
-                accepted=False,
-                permanent=500 <= refused.code < 600,
-                detail=f"{refused.code} {refused.message}"[:500],
-            )
-        return DeliveryResult(message.message_id, accepted=True, provider_id=None, detail=reply)
+            self._idle.append(session)
+        return DeliveryResult(
+            message.message_id, accepted=True, provider_id=None, detail=str(reply)[:500]
+        )
 
-    async def _reset(self, client: aiosmtplib.SMTP) -> None:
+    async def _reset(self, session: SmtpSession) -> None:
         # After a refusal the session is still good once RSET clears the transaction.
         try:
-            await client.rset()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            await self._drop(client)
+            await session.reset()
+        except (SmtpRefused, OSError, TimeoutError):
+            self._drop(session)
             return
-        self._idle.put_nowait(client)
+        self._idle.append(session)
 
     async def send_batch(self, messages: Sequence[Outgoing]) -> list[DeliveryResult]:
         """Send concurrently over the pool; one result per message, in order."""
@@ -130,9 +124,8 @@ class SmtpPool:
 
     async def close(self) -> None:
         """QUIT every open connection."""
-        while not self._idle.empty():
-            self._idle.get_nowait()
-        for client in list(self._open):
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                await client.quit()
-            await self._drop(client)
+        self._idle.clear()
+        for session in list(self._open):
+            with contextlib.suppress(SmtpRefused, OSError, TimeoutError):
+                await session.quit()
+            self._drop(session)
