@@ -17,6 +17,7 @@ from clarion.auth import service as auth
 from clarion.auth.contracts import KeyKind, Workspace
 from clarion.core.clock import SimulatedClock
 from clarion.core.ids import SeededIds
+from clarion.delivery.sink import RecordingHandler, start_sink
 from clarion.instance import Instance
 from clarion.settings import Settings, ensure_secrets
 from clarion.stores.app import AppStore, open_app_store
@@ -164,3 +165,12 @@ def client(instance: Instance, secret_key: str) -> Iterator[TestClient]:
     with TestClient(create_app(instance)) as client:
         client.headers["Authorization"] = f"Bearer {secret_key}"
         yield client
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[RecordingHandler, int]]:
+    """A loopback SMTP sink in a thread that keeps what it accepts; (handler, port)."""
+    handler = RecordingHandler(keep=True)
+    controller = start_sink(handler)
+    yield handler, controller.port
+    controller.stop()

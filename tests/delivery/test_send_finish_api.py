@@ -13,20 +13,12 @@ from fastapi.testclient import TestClient
 from clarion.api.app import create_app
 from clarion.auth.contracts import Workspace
 from clarion.content.service import ContentService
-from clarion.delivery.sink import RecordingHandler, start_sink
+from clarion.delivery.sink import RecordingHandler
 from clarion.experiments import service as experiments
 from clarion.experiments.design import read_design
 from clarion.instance import Instance
 
 from delivery_world import add_contacts, email_campaign, smtp_for
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler(keep=True)
-    controller = start_sink(handler)
-    yield handler, controller.port
-    controller.stop()
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from clarion.delivery.sink import RecordingHandler, start_sink
+from clarion.delivery.sink import RecordingHandler
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -37,14 +37,6 @@ variants:
 primary_metric: click_rate
 test_then_send: {test_share: 0.5, wait_hours: 4, fallback: a}
 """
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler(keep=True)
-    controller = start_sink(handler)
-    yield handler, controller.port
-    controller.stop()
 
 
 @pytest.fixture

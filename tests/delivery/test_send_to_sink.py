@@ -8,7 +8,6 @@ import email
 import shutil
 import smtplib
 import subprocess
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
 from pathlib import Path
@@ -35,14 +34,6 @@ from clarion.tracking.tokens import verify
 from delivery_world import DOCS, OFFER, GreetingRenderer, add_contacts, email_campaign, smtp_for
 
 PUBLIC = "https://go.example.com"
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler(keep=True)
-    controller = start_sink(handler)
-    yield handler, controller.port
-    controller.stop()
 
 
 def _key(instance: Instance) -> bytes:

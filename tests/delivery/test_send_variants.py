@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-from collections.abc import Iterator
 from datetime import timedelta
 from email.header import decode_header, make_header
 from typing import Any
@@ -18,7 +17,7 @@ from clarion.content.service import ContentService
 from clarion.core.errors import Conflict, InvalidInput
 from clarion.delivery import service as delivery
 from clarion.delivery.runner import content_renderers
-from clarion.delivery.sink import RecordingHandler, start_sink
+from clarion.delivery.sink import RecordingHandler
 from clarion.delivery.smtp import SmtpPool
 from clarion.delivery.tables import outbox_messages
 from clarion.delivery.worker import SendWorker, WorkerConfig
@@ -36,14 +35,6 @@ PUBLIC = "https://go.example.com"
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 SUBJECTS = {"a": "Spring is here", "b": "Hi {{ first_name }}, your spring plan"}
 TTS = {"test_share": 0.5, "wait_hours": 4, "fallback": "a"}
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler(keep=True)
-    controller = start_sink(handler)
-    yield handler, controller.port
-    controller.stop()
 
 
 def _key(instance: Instance) -> bytes:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from clarion.api.app import create_app
 from clarion.auth.contracts import Workspace
 from clarion.content.service import ContentService
-from clarion.delivery.sink import RecordingHandler, start_sink
+from clarion.delivery.sink import RecordingHandler
 from clarion.instance import Instance
 
 from delivery_world import add_contacts, email_campaign, smtp_for
@@ -21,14 +21,6 @@ BODY = (
     '<html><body><p>Hello {{ first_name | default("there") }},</p>'
     '<p><a href="https://shop.example.com/spring">See the offer</a></p></body></html>'
 )
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler(keep=True)
-    controller = start_sink(handler)
-    yield handler, controller.port
-    controller.stop()
 
 
 @pytest.fixture

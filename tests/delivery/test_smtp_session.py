@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import uvloop
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from clarion.delivery.messenger import DeliveryResult, Outgoing
@@ -31,14 +29,6 @@ def test_the_data_section_doubles_leading_dots_and_ends_with_a_lone_dot() -> Non
 
 def test_bare_line_feeds_and_carriage_returns_become_crlf() -> None:
     assert dot_stuffed(b"a\nb\rc\r\n.d") == b"a\r\nb\r\nc\r\n..d\r\n.\r\n"
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[RecordingHandler, int]]:
-    handler = RecordingHandler(keep=True)
-    controller = start_sink(handler)
-    yield handler, controller.port
-    controller.stop()
 
 
 def _send_all(
@@ -105,18 +95,12 @@ NO_TLS_WARNING = pytest.mark.filterwarnings("ignore:Requiring AUTH while not req
 @pytest.fixture
 def auth_sink() -> Iterator[tuple[RecordingHandler, int]]:
     handler = RecordingHandler(keep=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(
+    controller = start_sink(
         handler,
-        hostname="127.0.0.1",
-        port=port,
         authenticator=_Accounts(),
         auth_required=True,
         auth_require_tls=False,  # loopback only, for the test (aiosmtpd warns about it)
     )
-    controller.start()
     yield handler, controller.port
     controller.stop()
 

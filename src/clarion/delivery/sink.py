@@ -74,11 +74,16 @@ class RecordingHandler:
 
 
 def start_sink(
-    handler: RecordingHandler, *, port: int = 0, tls_context: ssl.SSLContext | None = None
+    handler: RecordingHandler,
+    *,
+    port: int = 0,
+    tls_context: ssl.SSLContext | None = None,
+    **options: Any,
 ) -> Controller:
     """Start a sink on 127.0.0.1 (in a thread of this process); ``.port`` is where it listens.
 
-    With ``tls_context`` the sink offers STARTTLS and refuses mail before it (530).
+    With ``tls_context`` the sink offers STARTTLS and refuses mail before it (530). Other
+    ``options`` go to aiosmtpd's server as they are (an ``authenticator``, say).
     """
     if port == 0:
         with socket.socket() as probe:
@@ -91,6 +96,7 @@ def start_sink(
         data_size_limit=10_485_760,
         tls_context=tls_context,
         require_starttls=tls_context is not None,
+        **options,
     )
     controller.start()
     return controller
