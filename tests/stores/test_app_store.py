@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
+from clarion.audiences.tables import contacts
 from clarion.auth import tables as auth_tables
+from clarion.auth.contracts import Workspace
 from clarion.campaigns import tables as campaign_tables
 from clarion.content import tables as content_tables
+from clarion.core.clock import SimulatedClock
 from clarion.core.errors import NotInitialised
 from clarion.delivery import tables as delivery_tables
 from clarion.delivery.feedback import tables as feedback_tables
@@ -56,3 +59,46 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     store.dispose()
+
+
+def test_refreshed_statistics_steer_id_lookups_to_the_primary_key(
+    store: AppStore, workspace: Workspace, clock: SimulatedClock
+) -> None:
+    # The sender looks 64 recipients up by id within a workspace. Without statistics SQLite
+    # guessed the workspace's index and read every contact of the workspace instead.
+    now = clock.now()
+    with store.transaction() as conn:
+        conn.execute(
+            insert(contacts),
+            [
+                {
+                    "id": f"ct_{i:05d}",
+                    "workspace_id": workspace.id,
+                    "email_hash": f"{i:064x}",
+                    "attributes": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(3000)
+            ],
+        )
+    store.refresh_statistics(("contacts",))
+    wanted = [f"ct_{i:05d}" for i in range(0, 3000, 47)]
+    with store.reading() as conn:
+        if store.dialect == "sqlite":
+            query = select(contacts.c.id).where(
+                contacts.c.workspace_id == workspace.id, contacts.c.id.in_(wanted)
+            )
+            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+            plan = " ".join(
+                str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            )
+            assert "sqlite_autoindex_contacts_1 (id=?)" in plan, plan
+        else:
+            rows = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'contacts'"))
+            assert rows.scalar_one() >= 3000
+
+
+def test_statistics_are_refreshed_only_for_table_names(store: AppStore) -> None:
+    with pytest.raises(ValueError, match="not a table name"):
+        store.refresh_statistics(("contacts; DROP TABLE contacts",))

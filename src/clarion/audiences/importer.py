@@ -111,6 +111,7 @@ def import_contacts(
                 if on_progress is not None and seen % PROGRESS_EVERY == 0:
                     on_progress(seen - run.skipped, file.bytes_read)
             run.flush(batch, report)
+        store.refresh_statistics(("contacts", "consent_events"))
         if on_progress is not None:
             on_progress(run.read, file.size)
         return ImportReport(

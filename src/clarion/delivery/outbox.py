@@ -28,6 +28,8 @@ from clarion.delivery.tables import outbox_messages, sends
 from clarion.stores.app import AppStore
 
 _INSERT_CHUNK: Final = 2000
+# Tables a sender reads by id per recipient; their statistics are refreshed when a send starts.
+RECIPIENT_TABLES: Final = ("contacts", "consent_events", "suppressions", "outbox_messages")
 _IN_CHUNK: Final = 900  # ids per IN (...) list: well under every driver's parameter limit
 _MOVES: Final = {
     SendState.RUNNING: (SendState.PAUSED, SendState.CANCELLED),
@@ -154,6 +156,8 @@ def create_send(
                 ],
             )
         row = conn.execute(select(sends).where(sends.c.id == send_id)).one()
+    # The sender looks its recipients up by id in these tables, many times a second.
+    store.refresh_statistics(RECIPIENT_TABLES)
     return StartResult(True, _to_send(row))
 
 

@@ -59,6 +59,9 @@ class _Group:
     domain: str = "localhost"  # the sending domain: the Message-ID's right-hand side
 
 
+_OnWire = tuple[_Group, "asyncio.Task[list[DeliveryResult]]"]  # a group and its hand-over
+
+
 class SendWorker:
     """Sends the outbox rows of running sends, ``in_flight`` at a time, crash-safely."""
 
@@ -98,8 +101,10 @@ class SendWorker:
         """Send until nothing is left to claim (done, paused, cancelled, not yet due or stopped)."""
         handed = 0
         cfg = self.config.smtp
-        # The last batch's rows go to the event store while the next batch is sent.
+        # The last batch's rows go to the event store while the next batch is sent, and its
+        # last group is still on the wire while the next batch is claimed and prepared.
         logging: asyncio.Task[int] | None = None
+        on_wire: _OnWire | None = None
         try:
             while stop is None or not stop.is_set():
                 claimed = await asyncio.to_thread(
@@ -112,9 +117,16 @@ class SendWorker:
                     now=self.clock.now(),
                 )
                 if not claimed:
-                    break
+                    if on_wire is None:
+                        break
+                    # The group still on the wire may put rows back in the queue (a retry
+                    # due at once): settle it, then look again.
+                    await self._settle(send_id, *on_wire)
+                    on_wire = None
+                    continue
                 try:
-                    handed += await self._batch(send_id, claimed, stop)
+                    count, on_wire = await self._batch(send_id, claimed, stop, on_wire)
+                    handed += count
                 except ClarionError:
                     # The step cannot be sent as it is (its template is gone, say): pause the
                     # send with its rows back in the queue, and let the caller tell the operator.
@@ -125,6 +137,8 @@ class SendWorker:
                     await logging
                 logging = asyncio.create_task(asyncio.to_thread(self.log, send_id))
         finally:
+            if on_wire is not None:
+                await self._settle(send_id, *on_wire)
             if logging is not None:
                 await logging
         await asyncio.to_thread(self.log, send_id)
@@ -133,13 +147,18 @@ class SendWorker:
         return handed
 
     async def _batch(
-        self, send_id: str, claimed: Sequence[Claimed], stop: asyncio.Event | None
-    ) -> int:
+        self,
+        send_id: str,
+        claimed: Sequence[Claimed],
+        stop: asyncio.Event | None,
+        on_wire: _OnWire | None,
+    ) -> tuple[int, _OnWire | None]:
         """Hand the batch over group by group; the next group is prepared while the last one
-        is on the wire, so at most two groups are ever in `sending`."""
+        is on the wire, so at most two groups are ever in `sending`. The batch's last group
+        is returned still on the wire (and ``on_wire``, the last of the batch before, is
+        settled once this batch's first group is ready to go)."""
         handed = 0
         step = self.config.smtp.in_flight
-        on_wire: tuple[_Group, asyncio.Task[list[DeliveryResult]]] | None = None
         # The recipients' fields are read once per batch; whether each may be sent to is
         # re-checked per group, just before it goes out.
         people = await asyncio.to_thread(
@@ -159,9 +178,7 @@ class SendWorker:
                 await self._settle(send_id, *on_wire)
             on_wire = (prepared, sending)
             handed += len(prepared.outgoing)
-        if on_wire is not None:
-            await self._settle(send_id, *on_wire)
-        return handed
+        return handed, on_wire
 
     async def _hand_over(self, group: _Group) -> list[DeliveryResult]:
         return await self.messenger.send_batch(group.outgoing) if group.outgoing else []

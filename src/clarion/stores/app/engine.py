@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
+
+_ANALYSIS_LIMIT: Final = 1000  # rows sampled per index by SQLite's ANALYZE
+_TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def normalise_url(url: str) -> str:
@@ -60,6 +64,23 @@ class AppStore:
         """A connection for reads only."""
         with self.engine.connect().execution_options(clarion_readonly=True) as conn:
             yield conn
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """Let the query planner see how large ``tables`` have grown (after a bulk write).
+
+        Without statistics SQLite guesses, and for ``workspace_id = ? AND id IN (...)`` it
+        guesses the workspace's index: every lookup of 64 contacts then read all of them
+        (8 ms instead of 0.1 ms on 10,000 contacts). ``analysis_limit`` samples each index,
+        so this costs milliseconds on any size. PostgreSQL samples its tables the same way.
+        """
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA analysis_limit={_ANALYSIS_LIMIT}")
+            for table in tables:
+                if not _TABLE_NAME.fullmatch(table):
+                    raise ValueError(f"not a table name: {table!r}")
+                conn.exec_driver_sql(f"ANALYZE {table}")
+            conn.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()
