@@ -59,7 +59,12 @@ class _Group:
     domain: str = "localhost"  # the sending domain: the Message-ID's right-hand side
 
 
-_OnWire = tuple[_Group, "asyncio.Task[list[DeliveryResult]]"]  # a group and its hand-over
+@dataclass
+class _Wire:
+    """The group handed over last and not settled yet; whoever settles it clears it first."""
+
+    group: _Group | None = None
+    sending: asyncio.Task[list[DeliveryResult]] | None = None
 
 
 class SendWorker:
@@ -104,7 +109,7 @@ class SendWorker:
         # The last batch's rows go to the event store while the next batch is sent, and its
         # last group is still on the wire while the next batch is claimed and prepared.
         logging: asyncio.Task[int] | None = None
-        on_wire: _OnWire | None = None
+        wire = _Wire()
         try:
             while stop is None or not stop.is_set():
                 claimed = await asyncio.to_thread(
@@ -117,16 +122,14 @@ class SendWorker:
                     now=self.clock.now(),
                 )
                 if not claimed:
-                    if on_wire is None:
+                    if wire.group is None:
                         break
                     # The group still on the wire may put rows back in the queue (a retry
                     # due at once): settle it, then look again.
-                    await self._settle(send_id, *on_wire)
-                    on_wire = None
+                    await self._settle(send_id, wire)
                     continue
                 try:
-                    count, on_wire = await self._batch(send_id, claimed, stop, on_wire)
-                    handed += count
+                    handed += await self._batch(send_id, claimed, stop, wire)
                 except ClarionError:
                     # The step cannot be sent as it is (its template is gone, say): pause the
                     # send with its rows back in the queue, and let the caller tell the operator.
@@ -137,8 +140,7 @@ class SendWorker:
                     await logging
                 logging = asyncio.create_task(asyncio.to_thread(self.log, send_id))
         finally:
-            if on_wire is not None:
-                await self._settle(send_id, *on_wire)
+            await self._settle(send_id, wire)
             if logging is not None:
                 await logging
         await asyncio.to_thread(self.log, send_id)
@@ -147,16 +149,11 @@ class SendWorker:
         return handed
 
     async def _batch(
-        self,
-        send_id: str,
-        claimed: Sequence[Claimed],
-        stop: asyncio.Event | None,
-        on_wire: _OnWire | None,
-    ) -> tuple[int, _OnWire | None]:
+        self, send_id: str, claimed: Sequence[Claimed], stop: asyncio.Event | None, wire: _Wire
+    ) -> int:
         """Hand the batch over group by group; the next group is prepared while the last one
         is on the wire, so at most two groups are ever in `sending`. The batch's last group
-        is returned still on the wire (and ``on_wire``, the last of the batch before, is
-        settled once this batch's first group is ready to go)."""
+        is left on ``wire``, still going out while the next batch is claimed."""
         handed = 0
         step = self.config.smtp.in_flight
         # The recipients' fields are read once per batch; whether each may be sent to is
@@ -174,18 +171,20 @@ class SendWorker:
                 break
             prepared = await asyncio.to_thread(self._prepare, send_id, group, people)
             sending = asyncio.create_task(self._hand_over(prepared))
-            if on_wire is not None:
-                await self._settle(send_id, *on_wire)
-            on_wire = (prepared, sending)
+            await self._settle(send_id, wire)
+            wire.group, wire.sending = prepared, sending
             handed += len(prepared.outgoing)
-        return handed, on_wire
+        return handed
 
     async def _hand_over(self, group: _Group) -> list[DeliveryResult]:
         return await self.messenger.send_batch(group.outgoing) if group.outgoing else []
 
-    async def _settle(
-        self, send_id: str, group: _Group, sending: asyncio.Task[list[DeliveryResult]]
-    ) -> None:
+    async def _settle(self, send_id: str, wire: _Wire) -> None:
+        """Wait for the group on the wire, if any, and record what became of it."""
+        group, sending = wire.group, wire.sending
+        if group is None or sending is None:
+            return
+        wire.group = wire.sending = None  # settled once, even if recording fails
         results = await sending
         await asyncio.to_thread(self._record, group, results)
         self._notify(send_id)
