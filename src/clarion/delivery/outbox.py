@@ -64,6 +64,64 @@ class Outcome:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A row as it was just recorded finished: what the event store is told about it."""
+
+    id: str
+    workspace_id: str
+    campaign_id: str
+    contact_id: str
+    variant: str | None
+    step: str
+    state: str  # sent, failed or skipped
+    finished_at: datetime
+    provider_id: str | None
+    detail: str | None
+
+
+LOGGED_STATES: Final = ("sent", "failed", "skipped")  # the finished states the event store hears of
+
+
+def finished(
+    send: Send,
+    outcomes: Sequence[Outcome],
+    rows: Mapping[str, Claimed],
+    *,
+    now: datetime,
+    domain: str | None = None,
+) -> list[Finished]:
+    """The rows ``record_in`` has just stored, as stored (the same provider id and detail),
+    without reading them back; a cancelled or retried row is not finished."""
+    found: list[Finished] = []
+    for o in outcomes:
+        if o.state not in LOGGED_STATES:
+            continue
+        row = rows[o.id]
+        provider = o.provider_id
+        if provider is None and domain is not None and o.state == "sent":
+            provider = f"<{o.id}@{domain}>"
+        found.append(
+            Finished(
+                o.id,
+                send.workspace_id,
+                send.campaign_id,
+                row.contact_id,
+                row.variant,
+                send.step,
+                o.state,
+                now,
+                provider,
+                _detail(o.detail),
+            )
+        )
+    return found
+
+
+def _detail(detail: str | None) -> str | None:
+    return (detail or "")[:2000] or None
+
+
 def _to_send(row: Any) -> Send:
     return Send(
         id=row.id,
@@ -135,12 +193,16 @@ def create_send(
                 actor=actor,
             )
         )
-        for part in _chunks(unique, _INSERT_CHUNK):
+        # Rows are written in message-id order, the order they are claimed in: a batch then
+        # lies on a few neighbouring pages, and each of its state changes rewrites those few
+        # pages instead of one page per row (ids are hashes, so audience order scatters them).
+        by_id = sorted((message_id(campaign_id, step, c), c) for c in unique)
+        for part in _chunks(by_id, _INSERT_CHUNK):
             conn.execute(
                 insert(_out),
                 [
                     {
-                        "id": message_id(campaign_id, step, contact_id),
+                        "id": row_id,
                         "workspace_id": workspace_id,
                         "send_id": send_id,
                         "campaign_id": campaign_id,
@@ -152,7 +214,7 @@ def create_send(
                         "in_doubt": 0,
                         "created_at": now,
                     }
-                    for contact_id in part
+                    for row_id, contact_id in part
                 ],
             )
         row = conn.execute(select(sends).where(sends.c.id == send_id)).one()
@@ -305,7 +367,7 @@ def record_in(
         return
     alike: dict[tuple[str, str | None, str | None], list[str]] = {}
     for o in outcomes:
-        alike.setdefault((o.state, o.provider_id, (o.detail or "")[:2000] or None), []).append(o.id)
+        alike.setdefault((o.state, o.provider_id, _detail(o.detail)), []).append(o.id)
     single: list[dict[str, Any]] = []
     for (state, provider, detail), ids in alike.items():
         if len(ids) == 1:
@@ -445,10 +507,10 @@ def unlogged(store: AppStore, send_id: str, limit: int = 5000) -> list[Any]:
     with store.reading() as conn:
         return list(
             conn.execute(
-                select(_out)
+                select(*(_out.c[name] for name in Finished.__dataclass_fields__))
                 .where(
                     _out.c.send_id == send_id,
-                    _out.c.state.in_(("sent", "failed", "skipped")),
+                    _out.c.state.in_(LOGGED_STATES),
                     _out.c.logged_at.is_(None),
                 )
                 .order_by(_out.c.id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import select, update
@@ -21,7 +21,7 @@ from clarion.delivery.contracts import Send, SendState
 from clarion.delivery.dkim import DkimKey
 from clarion.delivery.messenger import DeliveryResult, Messenger, Outgoing
 from clarion.delivery.mime import envelope_for
-from clarion.delivery.outbox import Claimed, Outcome
+from clarion.delivery.outbox import Claimed, Finished, Outcome
 from clarion.delivery.tables import outbox_messages, sends
 from clarion.delivery.variants import StepExperiment, variant_options
 from clarion.settings import SmtpSettings
@@ -52,6 +52,9 @@ class WorkerConfig:
 class _Group:
     """A group of claimed rows on its way: the composed messages and the rows left out."""
 
+    send: Send
+    rows: dict[str, Claimed]  # the group's claimed rows by message id
+    now: datetime  # when it was prepared: the instant its skipped rows finished
     outgoing: list[Outgoing]
     tracked: list[TrackedMessage]
     skipped: list[Outcome]
@@ -65,6 +68,13 @@ class _Wire:
 
     group: _Group | None = None
     sending: asyncio.Task[list[DeliveryResult]] | None = None
+    # Rows recorded finished and not yet handed to the event store: they are logged from
+    # memory, without reading them back (the sweep in ``log`` finds any a crash left).
+    finished: list[Finished] = field(default_factory=list)
+
+    def take_finished(self) -> list[Finished]:
+        taken, self.finished = self.finished, []
+        return taken
 
 
 class SendWorker:
@@ -108,7 +118,7 @@ class SendWorker:
         cfg = self.config.smtp
         # The last batch's rows go to the event store while the next batch is sent, and its
         # last group is still on the wire while the next batch is claimed and prepared.
-        logging: asyncio.Task[int] | None = None
+        logging: asyncio.Task[None] | None = None
         wire = _Wire()
         try:
             while stop is None or not stop.is_set():
@@ -138,11 +148,13 @@ class SendWorker:
                     raise
                 if logging is not None:
                     await logging
-                logging = asyncio.create_task(asyncio.to_thread(self.log, send_id))
+                rows = wire.take_finished()
+                logging = asyncio.create_task(asyncio.to_thread(self._log, send_id, rows))
         finally:
             await self._settle(send_id, wire)
             if logging is not None:
                 await logging
+        await asyncio.to_thread(self._log, send_id, wire.take_finished())
         await asyncio.to_thread(self.log, send_id)
         await asyncio.to_thread(outbox.finish_if_done, self.store, send_id, now=self.clock.now())
         self._notify(send_id)
@@ -170,6 +182,9 @@ class SendWorker:
                 await asyncio.to_thread(self._release, [c.id for c in claimed[start:]])
                 break
             prepared = await asyncio.to_thread(self._prepare, send_id, group, people)
+            wire.finished += outbox.finished(
+                prepared.send, prepared.skipped, prepared.rows, now=prepared.now
+            )
             sending = asyncio.create_task(self._hand_over(prepared))
             await self._settle(send_id, wire)
             wire.group, wire.sending = prepared, sending
@@ -186,7 +201,7 @@ class SendWorker:
             return
         wire.group = wire.sending = None  # settled once, even if recording fails
         results = await sending
-        await asyncio.to_thread(self._record, group, results)
+        wire.finished += await asyncio.to_thread(self._record, group, results)
         self._notify(send_id)
 
     def _notify(self, send_id: str) -> None:
@@ -233,7 +248,8 @@ class SendWorker:
             cap=smtp.frequency_cap,
             cap_days=smtp.frequency_cap_days,
         )
-        group = _Group([], [], [], {}, self._composer(send).envelope.domain)
+        rows = {c.id: c for c in claimed}
+        group = _Group(send, rows, now, [], [], [], {}, self._composer(send).envelope.domain)
         for row in claimed:
             reason = refused.get(row.contact_id)
             contact = people.get(row.contact_id)
@@ -277,8 +293,9 @@ class SendWorker:
         self._sends[send_id] = send  # what is read from it (options, ids) never changes
         return send
 
-    def _record(self, group: _Group, results: Sequence[DeliveryResult]) -> None:
-        """Store each result as soon as the group is answered (the in-doubt window closes)."""
+    def _record(self, group: _Group, results: Sequence[DeliveryResult]) -> list[Finished]:
+        """Store each result as soon as the group is answered (the in-doubt window closes);
+        the rows that are finished now."""
         domain = group.domain
         done: list[Outcome] = []
         retry: list[str] = []
@@ -292,6 +309,7 @@ class SendWorker:
                 retry.append(result.message_id)
         now = self.clock.now()
         outbox.record(self.store, done, now=now, domain=domain)
+        finished = outbox.finished(group.send, done, group.rows, now=now, domain=domain)
         if retry:
             # The server may have taken a message before the connection failed: count it.
             # Each row waits before its next try, twice as long after every attempt.
@@ -311,6 +329,7 @@ class SendWorker:
                             next_attempt_at=now + self.retry_delay(attempts),
                         )
                     )
+        return finished
 
     def retry_delay(self, attempts: int) -> timedelta:
         """How long a row waits after its ``attempts``-th temporary refusal."""
@@ -327,6 +346,13 @@ class SendWorker:
                 .where(outbox_messages.c.id.in_(message_ids), outbox_messages.c.state == "claimed")
                 .values(state="queued", claimed_by=None, lease_until=None)
             )
+
+    def _log(self, send_id: str, rows: Sequence[Finished]) -> None:
+        """Write rows this worker has just recorded finished, then mark them logged."""
+        if rows:
+            send = self._send(send_id)
+            eventlog.write(self.events, rows, arms=StepExperiment.from_options(send.options))
+            outbox.mark_logged(self.store, [r.id for r in rows], now=self.clock.now())
 
     def log(self, send_id: str) -> int:
         """Write finished rows to the event store (message_sends + events, and the exposures
