@@ -8,6 +8,7 @@ import email
 import shutil
 import smtplib
 import subprocess
+import sys
 from datetime import timedelta
 from email.message import Message
 from pathlib import Path
@@ -375,3 +376,25 @@ def test_the_sink_records_ids_in_a_file(tmp_path: Path) -> None:
     finally:
         controller.stop()
     assert (tmp_path / "ids.txt").read_text() == "msg_1\tb@y.org\n"
+
+
+def test_the_loop_takes_the_interpreter_back_quickly_while_a_send_runs(
+    instance: Instance, workspace: Workspace, sink: tuple[RecordingHandler, int]
+) -> None:
+    _, port = sink
+    events, clock, ids = instance.open_events(), instance.clock, instance.ids
+    add_contacts(instance.store, events, workspace.id, _people(3), clock=clock, ids=ids)
+    email_campaign(instance.store, workspace.id, clock=clock, ids=ids)
+    send_id = _start(instance, workspace)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    _run(
+        instance,
+        smtp_for(port, in_flight=1),
+        send_id,
+        on_progress=lambda _: seen.append(sys.getswitchinterval()),
+    )
+
+    assert seen and max(seen) <= 0.0005 < before  # replies wait 0.5 ms at most, not 5
+    assert sys.getswitchinterval() == before  # the process gets its own setting back
