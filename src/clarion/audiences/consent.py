@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from clarion.audiences.contracts import ConsentEvent, ConsentState
 from clarion.audiences.tables import consent_events
@@ -43,6 +43,26 @@ def append(conn: Connection, entries: list[dict[str, Any]]) -> None:
     insert_many(conn, consent_events, entries)
 
 
+# Built once: the sender runs it for every group of recipients, and building it per call
+# (64 ids coerced one by one) cost as much as running it.
+_CURRENT: Final = (
+    select(
+        consent_events.c.contact_id,
+        consent_events.c.purpose,
+        consent_events.c.channel,
+        consent_events.c.status,
+        consent_events.c.at,
+        consent_events.c.source,
+    )
+    .where(
+        consent_events.c.workspace_id == bindparam("workspace_id"),
+        consent_events.c.contact_id.in_(bindparam("contact_ids", expanding=True)),
+        consent_events.c.at <= bindparam("now"),
+    )
+    .order_by(consent_events.c.at, consent_events.c.id)
+)
+
+
 def current_states(
     conn: Connection, workspace_id: str, contact_ids: Sequence[str], *, now: datetime
 ) -> dict[str, dict[Pair, ConsentState]]:
@@ -53,20 +73,7 @@ def current_states(
     states: dict[str, dict[Pair, ConsentState]] = {}
     for part in chunks(list(contact_ids)):
         rows = conn.execute(
-            select(
-                consent_events.c.contact_id,
-                consent_events.c.purpose,
-                consent_events.c.channel,
-                consent_events.c.status,
-                consent_events.c.at,
-                consent_events.c.source,
-            )
-            .where(
-                consent_events.c.workspace_id == workspace_id,
-                consent_events.c.contact_id.in_(part),
-                consent_events.c.at <= now,
-            )
-            .order_by(consent_events.c.at, consent_events.c.id)
+            _CURRENT, {"workspace_id": workspace_id, "contact_ids": list(part), "now": now}
         )
         for row in rows:
             states.setdefault(row.contact_id, {})[(row.purpose, row.channel)] = ConsentState(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from clarion.audiences import consent, mirroring, normalise, pii, suppression, upsert
@@ -438,6 +438,15 @@ def can_contact(
 _ADDRESS: Final = {"email": "email", "sms": "phone", "phone": "phone"}
 
 
+# Built once: the sender checks every group of recipients with it just before sending.
+_REACHABLE: Final = select(
+    contacts.c.id, contacts.c.email_hash, contacts.c.erased_at, contacts.c.email, contacts.c.phone
+).where(
+    contacts.c.workspace_id == bindparam("workspace_id"),
+    contacts.c.id.in_(bindparam("ids", expanding=True)),
+)
+
+
 def can_contact_many(
     store: AppStore,
     workspace_id: str,
@@ -455,17 +464,7 @@ def can_contact_many(
     with store.reading() as conn:
         rows: list[Any] = []
         for part in consent.chunks(ids):
-            rows.extend(
-                conn.execute(
-                    select(
-                        contacts.c.id,
-                        contacts.c.email_hash,
-                        contacts.c.erased_at,
-                        contacts.c.email,
-                        contacts.c.phone,
-                    ).where(contacts.c.workspace_id == workspace_id, contacts.c.id.in_(part))
-                )
-            )
+            rows.extend(conn.execute(_REACHABLE, {"workspace_id": workspace_id, "ids": list(part)}))
         live = [row for row in rows if row.erased_at is None]
         by_contact, by_hash = suppression.in_force_for(
             conn,

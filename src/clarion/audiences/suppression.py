@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from clarion.audiences.consent import chunks
@@ -114,6 +115,31 @@ def in_force(
     return None if row is None else to_suppression(row)
 
 
+@functools.cache
+def _in_force_by(column: str, on_channel: bool) -> Select[Any]:
+    """The entries in force for a list of contact ids or email hashes, built once per kind:
+    the sender runs it for every group of recipients."""
+    now = bindparam("now", type_=suppressions.c.created_at.type)
+    condition = and_(
+        suppressions.c.created_at <= now,
+        or_(suppressions.c.lifted_at.is_(None), suppressions.c.lifted_at > now),
+    )
+    if on_channel:  # an entry for one channel blocks that channel only
+        condition = and_(
+            condition,
+            or_(suppressions.c.channel.is_(None), suppressions.c.channel == bindparam("channel")),
+        )
+    return (
+        select(suppressions)
+        .where(
+            suppressions.c.workspace_id == bindparam("workspace_id"),
+            suppressions.c[column].in_(bindparam("values", expanding=True)),
+            condition,
+        )
+        .order_by(suppressions.c.id)
+    )
+
+
 def in_force_for(
     conn: Connection,
     workspace_id: str,
@@ -130,15 +156,16 @@ def in_force_for(
         (suppressions.c.contact_id, contact_ids, by_contact),
         (suppressions.c.email_hash, email_hashes, by_hash),
     ):
+        statement = _in_force_by(column.name, channel is not None)
         for part in chunks(list(values)):
             rows = conn.execute(
-                select(suppressions)
-                .where(
-                    suppressions.c.workspace_id == workspace_id,
-                    column.in_(part),
-                    _in_force(now, channel),
-                )
-                .order_by(suppressions.c.id)
+                statement,
+                {
+                    "workspace_id": workspace_id,
+                    "values": list(part),
+                    "now": now,
+                    "channel": channel,
+                },
             )
             for row in rows:
                 entry = to_suppression(row)

@@ -289,6 +289,33 @@ def move(
         return _to_send(conn.execute(select(sends).where(sends.c.id == send_id)).one())
 
 
+# The statements the sender runs for every batch or group, built once: building them per call
+# coerced every id of the IN list again.
+_CLAIM: Final = (
+    update(_out)
+    .where(_out.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="claimed",
+        claimed_by=bindparam("worker"),
+        lease_until=bindparam("lease_until", type_=_out.c.lease_until.type),
+    )
+)
+_MARK_SENDING: Final = (
+    update(_out)
+    .where(_out.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="sending",
+        sending_at=bindparam("now", type_=_out.c.sending_at.type),
+        attempts=_out.c.attempts + 1,
+    )
+)
+_MARK_LOGGED: Final = (
+    update(_out)
+    .where(_out.c.id.in_(bindparam("ids", expanding=True)))
+    .values(logged_at=bindparam("now", type_=_out.c.logged_at.type))
+)
+
+
 def claim(
     store: AppStore,
     send_id: str,
@@ -327,9 +354,8 @@ def claim(
         rows = conn.execute(query).all()
         if rows:
             conn.execute(
-                update(_out)
-                .where(_out.c.id.in_([r.id for r in rows]))
-                .values(state="claimed", claimed_by=worker, lease_until=now + lease)
+                _CLAIM,
+                {"ids": [r.id for r in rows], "worker": worker, "lease_until": now + lease},
             )
     return [Claimed(r.id, r.contact_id, r.variant, r.attempts) for r in rows]
 
@@ -337,11 +363,7 @@ def claim(
 def mark_sending(conn: Connection, message_ids: Sequence[str], *, now: datetime) -> None:
     """Record, before any DATA goes out, that these rows are handed to the SMTP server."""
     for part in _chunks(message_ids):
-        conn.execute(
-            update(_out)
-            .where(_out.c.id.in_(part))
-            .values(state="sending", sending_at=now, attempts=_out.c.attempts + 1)
-        )
+        conn.execute(_MARK_SENDING, {"ids": list(part), "now": now})
 
 
 def record(
@@ -523,7 +545,7 @@ def mark_logged(store: AppStore, message_ids: Sequence[str], *, now: datetime) -
     """Record that these rows' message_sends rows and events are in the event store."""
     with store.transaction() as conn:
         for part in _chunks(message_ids):
-            conn.execute(update(_out).where(_out.c.id.in_(part)).values(logged_at=now))
+            conn.execute(_MARK_LOGGED, {"ids": list(part), "now": now})
 
 
 def sent_counts(

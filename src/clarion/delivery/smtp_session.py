@@ -122,9 +122,8 @@ class _ReplyReader(asyncio.Protocol):
 
 def dot_stuffed(payload: bytes) -> bytes:
     """The DATA section for ``payload``: CRLF line ends, leading dots doubled, the final dot."""
-    if payload.count(b"\n") != payload.count(b"\r\n") or payload.count(b"\r") != payload.count(
-        b"\r\n"
-    ):
+    crlf = payload.count(b"\r\n")
+    if payload.count(b"\n") != crlf or payload.count(b"\r") != crlf:
         payload = _NEWLINES.sub(b"\r\n", payload)
     stuffed = payload.replace(b"\r\n.", b"\r\n..")
     if stuffed.startswith(b"."):
