@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from clarion.audiences.consent import chunks
 from clarion.audiences.contracts import Suppression, SuppressionReason
@@ -29,7 +29,9 @@ def to_suppression(row: Any) -> Suppression:
     )
 
 
-def _in_force(now: datetime, channel: str | None) -> ColumnElement[bool]:
+def _in_force(
+    now: datetime | BindParameter[datetime], channel: str | BindParameter[str] | None
+) -> ColumnElement[bool]:
     condition = and_(
         suppressions.c.created_at <= now,
         or_(suppressions.c.lifted_at.is_(None), suppressions.c.lifted_at > now),
@@ -120,15 +122,7 @@ def _in_force_by(column: str, on_channel: bool) -> Select[Any]:
     """The entries in force for a list of contact ids or email hashes, built once per kind:
     the sender runs it for every group of recipients."""
     now = bindparam("now", type_=suppressions.c.created_at.type)
-    condition = and_(
-        suppressions.c.created_at <= now,
-        or_(suppressions.c.lifted_at.is_(None), suppressions.c.lifted_at > now),
-    )
-    if on_channel:  # an entry for one channel blocks that channel only
-        condition = and_(
-            condition,
-            or_(suppressions.c.channel.is_(None), suppressions.c.channel == bindparam("channel")),
-        )
+    condition = _in_force(now, bindparam("channel") if on_channel else None)
     return (
         select(suppressions)
         .where(

@@ -98,9 +98,6 @@ def finished(
         if o.state not in LOGGED_STATES:
             continue
         row = rows[o.id]
-        provider = o.provider_id
-        if provider is None and domain is not None and o.state == "sent":
-            provider = f"<{o.id}@{domain}>"
         found.append(
             Finished(
                 o.id,
@@ -111,11 +108,21 @@ def finished(
                 send.step,
                 o.state,
                 now,
-                provider,
+                _stored_provider(o.id, o.state, o.provider_id, domain),
                 _detail(o.detail),
             )
         )
     return found
+
+
+def _stored_provider(
+    message_id: str, state: str, provider: str | None, domain: str | None
+) -> str | None:
+    """The provider id a row is stored with: the server's, or for a sent row without one
+    its Message-ID, ``<id@domain>`` (``_provider`` is the same rule in SQL)."""
+    if provider is None and domain is not None and state == "sent":
+        return f"<{message_id}@{domain}>"
+    return provider
 
 
 def _detail(detail: str | None) -> str | None:
@@ -393,9 +400,7 @@ def record_in(
     single: list[dict[str, Any]] = []
     for (state, provider, detail), ids in alike.items():
         if len(ids) == 1:
-            own = provider
-            if own is None and domain is not None and state == "sent":
-                own = f"<{ids[0]}@{domain}>"
+            own = _stored_provider(ids[0], state, provider, domain)
             single.append({"b_id": ids[0], "b_state": state, "b_provider": own, "b_detail": detail})
             continue
         for part in _chunks(ids):
