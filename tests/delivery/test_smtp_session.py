@@ -54,6 +54,40 @@ def test_the_pool_sends_on_uvloop_as_clarion_serve_runs_it(
     assert sorted(r.recipients[0] for r in handler.received) == sorted(m.to for m in messages)
 
 
+def test_two_batches_at_once_share_the_pool_and_each_keeps_its_order(
+    sink: tuple[RecordingHandler, int],
+) -> None:
+    handler, port = sink
+
+    def batch(name: str) -> list[Outgoing]:
+        # every third recipient is refused (5xx) or deferred (4xx), in the middle of the batch
+        kinds = ("r", "reject", "later")
+        return [
+            Outgoing(f"{name}_{i}", f"{kinds[i % 3]}{name}{i}@example.org", MESSAGE)
+            for i in range(12)
+        ]
+
+    async def go() -> tuple[list[DeliveryResult], list[DeliveryResult], int]:
+        pool = SmtpPool(smtp_for(port, max_connections=2))
+        try:
+            first, second = await asyncio.gather(
+                pool.send_batch(batch("a")), pool.send_batch(batch("b"))
+            )
+            return first, second, len(pool._open)
+        finally:
+            await pool.close()
+
+    first, second, connections = asyncio.run(go())
+    assert connections <= 2
+    for name, results in (("a", first), ("b", second)):
+        assert [r.message_id for r in results] == [f"{name}_{i}" for i in range(12)]
+        assert [r.accepted for r in results] == [i % 3 == 0 for i in range(12)]
+        assert [r.permanent for r in results if not r.accepted] == [True, False] * 4
+    assert sorted(r.recipients[0] for r in handler.received) == sorted(
+        f"r{name}{i}@example.org" for name in "ab" for i in range(0, 12, 3)
+    )
+
+
 def test_a_message_with_dot_lines_arrives_as_it_was_written(
     sink: tuple[RecordingHandler, int],
 ) -> None:

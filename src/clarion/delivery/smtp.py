@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ssl
 import time
+from collections import deque
 from collections.abc import Sequence
 from email.utils import parseaddr
 
@@ -70,57 +71,81 @@ class SmtpPool:
         self._open.discard(session)
         session.close()
 
-    async def _send_one(self, message: Outgoing) -> DeliveryResult:
+    async def _lane(
+        self, queue: deque[tuple[int, Outgoing]], results: list[DeliveryResult | None]
+    ) -> None:
+        # One connection slot, held while this batch has messages left for it.
         async with self._slots:
-            session = self._idle.pop() if self._idle else None
+            session: SmtpSession | None = None
             try:
-                if session is not None and not session.is_open:
-                    self._drop(session)
+                while queue:
+                    index, message = queue.popleft()
+                    session = self._idle.pop() if self._idle else None
+                    session, results[index] = await self._send_one(session, message)
+                    if session is not None:
+                        self._idle.append(session)
                     session = None
-                if session is None:
-                    session = await self._connect()
-                await self._pacer.wait()
-                reply = await session.send(self._sender, message.to, message.payload)
-            except SmtpRefused as refusal:
-                if session is not None:
-                    await self._reset(session)
-                return DeliveryResult(
-                    message.message_id,
-                    accepted=False,
-                    permanent=refusal.permanent,
-                    detail=str(refusal.reply)[:500],
-                )
-            except AddressRejected as error:
-                if session is not None:
-                    self._idle.append(session)
-                return DeliveryResult(
-                    message.message_id, accepted=False, permanent=True, detail=str(error)[:500]
-                )
-            except (OSError, TimeoutError) as error:
-                if session is not None:
+            finally:
+                if session is not None:  # cancelled mid-send: the connection is in doubt
                     self._drop(session)
-                return DeliveryResult(
-                    message.message_id,
-                    accepted=False,
-                    detail=f"{type(error).__name__}: {error}"[:500],
-                )
-            self._idle.append(session)
-        return DeliveryResult(
+
+    async def _send_one(
+        self, session: SmtpSession | None, message: Outgoing
+    ) -> tuple[SmtpSession | None, DeliveryResult]:
+        """Send one message; the session to reuse (None once dropped) and the result."""
+        try:
+            if session is not None and not session.is_open:
+                self._drop(session)
+                session = None
+            if session is None:
+                session = await self._connect()
+            await self._pacer.wait()
+            reply = await session.send(self._sender, message.to, message.payload)
+        except SmtpRefused as refusal:
+            if session is not None:
+                session = await self._reset(session)
+            return session, DeliveryResult(
+                message.message_id,
+                accepted=False,
+                permanent=refusal.permanent,
+                detail=str(refusal.reply)[:500],
+            )
+        except AddressRejected as error:
+            return session, DeliveryResult(
+                message.message_id, accepted=False, permanent=True, detail=str(error)[:500]
+            )
+        except (OSError, TimeoutError) as error:
+            if session is not None:
+                self._drop(session)
+            return None, DeliveryResult(
+                message.message_id,
+                accepted=False,
+                detail=f"{type(error).__name__}: {error}"[:500],
+            )
+        return session, DeliveryResult(
             message.message_id, accepted=True, provider_id=None, detail=str(reply)[:500]
         )
 
-    async def _reset(self, session: SmtpSession) -> None:
+    async def _reset(self, session: SmtpSession) -> SmtpSession | None:
         # After a refusal the session is still good once RSET clears the transaction.
         try:
             await session.reset()
         except (SmtpRefused, OSError, TimeoutError):
             self._drop(session)
-            return
-        self._idle.append(session)
+            return None
+        return session
 
     async def send_batch(self, messages: Sequence[Outgoing]) -> list[DeliveryResult]:
-        """Send concurrently over the pool; one result per message, in order."""
-        return list(await asyncio.gather(*(self._send_one(m) for m in messages)))
+        """Send concurrently over the pool; one result per message, in order.
+
+        Up to ``max_connections`` lanes share the batch, each taking the next message when
+        its last one is answered: one task per connection, not one per message.
+        """
+        queue = deque(enumerate(messages))
+        results: list[DeliveryResult | None] = [None] * len(messages)
+        lanes = min(self._smtp.max_connections, len(messages))
+        await asyncio.gather(*(self._lane(queue, results) for _ in range(lanes)))
+        return [result for result in results if result is not None]
 
     async def close(self) -> None:
         """QUIT every open connection."""

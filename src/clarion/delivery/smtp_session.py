@@ -52,9 +52,35 @@ class AddressRejected(ValueError):
     """An envelope address this client will not put on the wire (line breaks, angle brackets)."""
 
 
+class _Transaction:
+    """One mail transaction driven from the reply callback: each reply answers one step.
+
+    A step is the codes that let the transaction go on and the bytes to write when they come.
+    The first refusal is kept while the replies already asked for (PIPELINING) still arrive;
+    then the transaction ends with it.
+    """
+
+    __slots__ = ("done", "outstanding", "refusal", "steps")
+
+    def __init__(
+        self,
+        steps: deque[tuple[tuple[int, ...], bytes | None]],
+        outstanding: int,
+        done: asyncio.Future[Reply],
+    ) -> None:
+        self.steps = steps
+        self.outstanding = outstanding
+        self.refusal: Reply | None = None
+        self.done = done
+
+
 @dataclass
 class _ReplyReader(asyncio.Protocol):
-    """Collects complete (possibly multi-line) replies from the byte stream."""
+    """Collects complete (possibly multi-line) replies from the byte stream.
+
+    While a transaction runs, each reply goes straight to it and the next command is written
+    from this callback, without waking a coroutine per command.
+    """
 
     transport: asyncio.Transport | None = None
     _buffer: bytearray = field(default_factory=bytearray)
@@ -62,6 +88,7 @@ class _ReplyReader(asyncio.Protocol):
     _replies: deque[Reply] = field(default_factory=deque)
     _waiter: asyncio.Future[None] | None = None
     _lost: Exception | None = None
+    _transaction: _Transaction | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not subclasses of asyncio.Transport, only alike.
@@ -86,20 +113,62 @@ class _ReplyReader(asyncio.Protocol):
             return
         self._lines.append(line[4:].decode("utf-8", "replace"))
         if line[3:4] != b"-":
-            self._replies.append(Reply(int(code), "\n".join(self._lines)))
+            reply = Reply(int(code), "\n".join(self._lines))
             self._lines = []
+            if self._transaction is not None:
+                self._advance(self._transaction, reply)
+            else:
+                self._replies.append(reply)
+
+    def begin(self, first: bytes, transaction: _Transaction) -> None:
+        """Write a transaction's first command(s); its replies then drive the rest."""
+        if self._replies:  # a reply nobody asked for: client and server are out of step
+            self._fail(SmtpProtocolError(f"an unexpected reply: {self._replies[0]}"))
+        if self._lost is not None:
+            raise self._lost
+        assert self.transport is not None
+        self._transaction = transaction
+        self.transport.write(first)
+
+    def _advance(self, transaction: _Transaction, reply: Reply) -> None:
+        transaction.outstanding -= 1
+        codes, following = transaction.steps.popleft()
+        if transaction.refusal is None and reply.code not in codes:
+            transaction.refusal = reply
+        if transaction.refusal is not None:
+            if reply.code == 354 and self.transport is not None:
+                self.transport.close()  # it waits for data we must not send
+            if transaction.outstanding <= 0 or not transaction.steps:
+                self._end(SmtpRefused(transaction.refusal))
+            return
+        if following is not None and self.transport is not None:
+            self.transport.write(following)
+            transaction.outstanding += 1
+        if not transaction.steps:
+            self._end(reply)
+
+    def _end(self, outcome: Reply | Exception) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None or transaction.done.done():
+            return
+        if isinstance(outcome, Reply):
+            transaction.done.set_result(outcome)
+        else:
+            transaction.done.set_exception(outcome)
 
     def _fail(self, error: Exception) -> None:
         if self._lost is None:
             self._lost = error
         if self.transport is not None:
             self.transport.abort()
+        self._end(self._lost)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._lost is None:
             self._lost = SmtpProtocolError(
                 f"the server closed the connection: {exc}" if exc else "the server closed it"
             )
+        self._end(self._lost)
         self._wake()
 
     def _wake(self) -> None:
@@ -248,21 +317,26 @@ class SmtpSession:
         mail = b"MAIL FROM:" + _path(sender) + (b" SMTPUTF8" if utf8 else b"") + b"\r\n"
         rcpt = b"RCPT TO:" + _path(recipient) + b"\r\n"
         data = dot_stuffed(payload)
-        async with asyncio.timeout(self._timeout):
-            if "PIPELINING" in self.extensions:
-                self._write(mail + rcpt + b"DATA\r\n")
-                replies = [await self._reader.reply() for _ in range(3)]
-                for reply, codes in zip(replies, ((250,), (250, 251), (354,)), strict=True):
-                    if reply.code not in codes:
-                        if replies[2].code == 354:  # it waits for data we must not send
-                            self.close()
-                        raise SmtpRefused(reply)
-            else:
-                await self._command(mail.rstrip(), 250)
-                await self._command(rcpt.rstrip(), 250, 251)
-                await self._command(b"DATA", 354)
-            self._write(data)
-            return await self._expect(250)
+        if self._reader._lost is None and (
+            self._reader.transport is None or self._reader.transport.is_closing()
+        ):
+            raise SmtpProtocolError("the connection is closed")
+        done: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        if "PIPELINING" in self.extensions:
+            first, outstanding = mail + rcpt + b"DATA\r\n", 3
+            steps = deque((((250,), None), ((250, 251), None), ((354,), data), ((250,), None)))
+        else:
+            first, outstanding = mail, 1
+            steps = deque(
+                (((250,), rcpt), ((250, 251), b"DATA\r\n"), ((354,), data), ((250,), None))
+            )
+        self._reader.begin(first, _Transaction(steps, outstanding, done))
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await done
+        finally:
+            if self._reader._transaction is not None and self._reader._transaction.done is done:
+                self._reader._transaction = None
 
     async def reset(self) -> None:
         """RSET: abandon the transaction; the connection stays usable."""
