@@ -225,3 +225,33 @@ def test_with_pipelining_a_refused_recipient_sends_no_data() -> None:
     assert accepted == "250 2.0.0 queued"
     assert refused.startswith("550")
     assert log.count(b".") == 1  # the refused message's data was never sent
+
+
+class _ChattyServer(_PipeliningServer):
+    """Answers EHLO, then says one more thing nobody asked for (in the same callback, so the
+    client, on the same loop, reads both before it sends anything)."""
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if data.upper().startswith(b"EHLO"):
+            self.transport.write(b"250 and another thing\r\n")
+
+
+def test_a_reply_nobody_asked_for_fails_the_message_softly_and_replaces_the_connection() -> None:
+    async def go() -> tuple[DeliveryResult, int]:
+        log: list[bytes] = []
+        server = await asyncio.get_running_loop().create_server(
+            lambda: _ChattyServer(log), "127.0.0.1", 0
+        )
+        port = server.sockets[0].getsockname()[1]
+        pool = SmtpPool(smtp_for(port, max_connections=1))
+        (result,) = await pool.send_batch([Outgoing("m", "b@example.org", MESSAGE)])
+        still_open = len(pool._open)
+        await pool.close()
+        server.close()
+        return result, still_open
+
+    result, still_open = asyncio.run(go())
+    assert not result.accepted and not result.permanent  # tried again later, on a new connection
+    assert "unexpected reply" in str(result.detail)
+    assert still_open == 0
