@@ -15,6 +15,7 @@ from clarion.api.fastpath import TrackingFastPath
 from clarion.instance import Instance
 
 START_TIMEOUT: Final = 30.0  # seconds
+KEEP_ALIVE_SECONDS: Final = 600  # the market keeps its connections for a whole run
 
 
 class LoopbackServer:
@@ -32,6 +33,9 @@ class LoopbackServer:
             port=self.port,
             log_level="warning",
             access_log=False,
+            # The market's connections idle while it mails or ends a day; a server that
+            # closed them meanwhile could race a request just being sent on one.
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

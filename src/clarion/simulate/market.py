@@ -8,6 +8,7 @@ import itertools
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from clarion.delivery.ad_platform import UnitKey, UnitReport
 from clarion.instance import Instance
 from clarion.simulate.contacts_export import import_population
 from clarion.simulate.email_behaviour import EmailParameters, Indices, email_outcomes
+from clarion.simulate.fetcher import Fetch, Fetcher
 from clarion.simulate.inbox import Letter, Mailboxes
 from clarion.simulate.loopback import LoopbackServer
 from clarion.simulate.measure import Ledger
@@ -63,7 +65,8 @@ REFERRERS: Final = {
     "direct": None,
 }
 EVENT_BATCH: Final = 500  # page views per POST /v1/events
-REQUESTS_AT_ONCE: Final = 16  # pixel and redirect fetches in flight together
+REQUESTS_AT_ONCE: Final = 16  # paid orders posted together (threads)
+FETCHES_AT_ONCE: Final = 64  # pixel, redirect and unsubscribe requests in flight together
 STEP: Final = timedelta(minutes=5)  # opens and clicks this close together go out together
 # Kinds of pending requests, in same-instant order.
 MACHINE_OPEN, HUMAN_OPEN, CLICK, UNSUBSCRIBE = 0, 1, 2, 3
@@ -236,6 +239,7 @@ class SimulatedMarket:
         # Opens and clicks still to come: (when, kind order, sequence, action), a heap.
         self._pending: list[tuple[datetime, int, int, int, str]] = []
         self._pool = ThreadPoolExecutor(max_workers=REQUESTS_AT_ONCE)
+        self._fetcher: Fetcher | None = None  # while the server runs
         self._sequence = itertools.count()
         self._signing = instance.settings.secrets.signing_key.get_secret_value().encode()
 
@@ -262,7 +266,9 @@ class SimulatedMarket:
             self._pool,  # shut down on the way out, also after an error: a market runs once
             self._server() as server,
             httpx.Client(base_url=server.base_url, timeout=60) as web,
+            closing(Fetcher(server.base_url, at_once=FETCHES_AT_ONCE)) as fetcher,
         ):
+            self._fetcher = fetcher
             if self.director is not None:
                 self.director.prepare(web)
             for day in range(scenario.days):
@@ -494,7 +500,8 @@ class SimulatedMarket:
             ):
                 step.append(heapq.heappop(self._pending))
             self.clock.set(max(end, self.clock.now()))
-            answers = list(self._pool.map(partial(_fetch, web), step))
+            assert self._fetcher is not None, "a market's requests go out while its server runs"
+            answers = self._fetcher.fetch([_request(item) for item in step])
             for item, answer in zip(step, answers, strict=True):
                 if answer.status_code != EXPECTED[item[1]]:
                     raise RuntimeError(f"{item[4][:8]}… answered {answer.status_code}")
@@ -607,11 +614,10 @@ class SimulatedMarket:
                 raise RuntimeError(f"POST /v1/conversions answered {answer.status_code}")
 
 
-def _fetch(web: httpx.Client, item: tuple[datetime, int, int, int, str]) -> httpx.Response:
-    headers = {"User-Agent": AGENTS[item[1]]}
+def _request(item: tuple[datetime, int, int, int, str]) -> Fetch:
     if item[1] == UNSUBSCRIBE:  # the mail client's one-click POST (RFC 8058)
-        return web.post(item[4], data={"List-Unsubscribe": "One-Click"}, headers=headers)
-    return web.get(item[4], headers=headers)
+        return Fetch(item[4], AGENTS[item[1]], {"List-Unsubscribe": "One-Click"})
+    return Fetch(item[4], AGENTS[item[1]])
 
 
 def _path(url: str) -> str:

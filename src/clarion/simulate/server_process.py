@@ -19,6 +19,7 @@ from clarion.api.fastpath import TrackingFastPath
 from clarion.core.ids import SeededIds
 from clarion.instance import Instance, open_instance
 from clarion.settings import Settings
+from clarion.simulate.loopback import KEEP_ALIVE_SECONDS
 from clarion.simulate.shared_clock import ClockReader, SharedSimulatedClock
 
 START_TIMEOUT: Final = 60.0  # seconds for the child to import, open the stores and listen
@@ -49,6 +50,9 @@ def _serve(settings: Settings, cell: Any, port: int, seed: int) -> None:
             port=port,
             log_level="warning",
             access_log=False,
+            # The market's connections idle while it mails or ends a day; a server that
+            # closed them meanwhile could race a request just being sent on one.
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         uvicorn.Server(config).run()  # SIGTERM: finish requests, flush, close
     finally:
