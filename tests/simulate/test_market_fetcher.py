@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -55,7 +56,12 @@ class _Site(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._note()
         length = int(self.headers.get("Content-Length", "0"))
-        form = parse_qs(self.rfile.read(length).decode())
+        body = self.rfile.read(length).decode()
+        if self.headers.get("Content-Type") == "application/json":
+            seen = {"auth": self.headers.get("Authorization"), "got": json.loads(body)}
+            self._answer(200, json.dumps(seen).encode(), Content_Type="application/json")
+            return
+        form = parse_qs(body)
         self._answer(200, repr(sorted(form.items())).encode())
 
 
@@ -113,6 +119,24 @@ def test_a_one_click_unsubscribe_is_a_form_post(site: str) -> None:
     assert answer.status_code == 200
     assert answer.body == b"[('List-Unsubscribe', ['One-Click'])]"
     assert _Site.seen == [("POST", "/u/token", "Mail/1", _Site.seen[0][3])]
+
+
+def test_events_and_orders_are_json_posts_with_a_bearer_key(site: str) -> None:
+    fetcher = Fetcher(site, at_once=2)
+    batch = {"batch": [{"type": "page_view", "url": "https://shop.example/é"}]}
+    try:
+        answers = fetcher.fetch(
+            [
+                Fetch("/v1/events", "Browser/1", json=batch, bearer="wk_123"),
+                Fetch("/v1/conversions", "Browser/1", json={"order_id": "o1"}, bearer="sk_9"),
+            ]
+        )
+    finally:
+        fetcher.close()
+    assert [a.json() for a in answers] == [
+        {"auth": "Bearer wk_123", "got": batch},
+        {"auth": "Bearer sk_9", "got": {"order_id": "o1"}},
+    ]
 
 
 def test_chunked_answers_and_closed_connections_are_read_right(site: str) -> None:

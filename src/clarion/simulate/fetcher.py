@@ -1,4 +1,4 @@
-"""The market's pixel, redirect and unsubscribe requests of one step, in flight together.
+"""The market's requests of one step (pixels, redirects, page views, orders), in flight together.
 
 One event loop, run by the market's own thread only while a step's requests are out, keeps
 up to ``at_once`` of them in flight over kept-alive HTTP/1.1 connections. Threads would each
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 _MAX_HEAD: Final = 64 * 1024
@@ -27,7 +28,9 @@ class Fetch:
 
     path: str
     user_agent: str
-    form: Mapping[str, str] | None = None  # a POST with this form body; None: a GET
+    form: Mapping[str, str] | None = None  # a POST with this form body
+    json: Any = None  # a POST with this JSON body (when there is no form); neither: a GET
+    bearer: str | None = None  # an Authorization: Bearer key
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class Answer:
 
     status_code: int
     body: bytes
+
+    def json(self) -> Any:
+        """The body read as JSON."""
+        return json.loads(self.body)
 
 
 class FetchError(OSError):
@@ -72,19 +79,22 @@ class Fetcher:
         return list(await asyncio.gather(*(one(request) for request in requests)))
 
     def _head(self, request: Fetch) -> tuple[bytes, bytes]:
-        path = request.path.encode("ascii")
-        agent = request.user_agent.encode("ascii")
-        if request.form is None:
-            return b"GET " + path + b" HTTP/1.1\r\nHost: " + self._host_header + (
-                b"\r\nUser-Agent: " + agent + b"\r\n\r\n"
+        head = [b"Host: " + self._host_header, b"User-Agent: " + request.user_agent.encode()]
+        if request.bearer is not None:
+            head.append(b"Authorization: Bearer " + request.bearer.encode("ascii"))
+        if request.form is not None:
+            body = urlencode(request.form).encode("ascii")
+            head.append(b"Content-Type: application/x-www-form-urlencoded")
+        elif request.json is not None:
+            body = json.dumps(request.json, separators=(",", ":")).encode("utf-8")
+            head.append(b"Content-Type: application/json")
+        else:
+            return b"GET " + request.path.encode("ascii") + b" HTTP/1.1\r\n" + (
+                b"\r\n".join(head) + b"\r\n\r\n"
             ), b""
-        body = urlencode(request.form).encode("ascii")
-        return b"POST " + path + b" HTTP/1.1\r\nHost: " + self._host_header + (
-            b"\r\nUser-Agent: "
-            + agent
-            + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
-            + str(len(body)).encode("ascii")
-            + b"\r\n\r\n"
+        head.append(b"Content-Length: " + str(len(body)).encode("ascii"))
+        return b"POST " + request.path.encode("ascii") + b" HTTP/1.1\r\n" + (
+            b"\r\n".join(head) + b"\r\n\r\n"
         ), body
 
     async def _one(self, request: Fetch) -> Answer:

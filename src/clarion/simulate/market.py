@@ -586,14 +586,15 @@ class SimulatedMarket:
                         **({"referrer": referrer} if referrer and step == 0 else {}),
                     }
                 )
-        for start in range(0, len(events), EVENT_BATCH):
-            answer = web.post(
+        posts = [
+            Fetch(
                 "/v1/events",
+                BROWSER_AGENT,
                 json={"batch": events[start : start + EVENT_BATCH]},
-                headers={"Authorization": f"Bearer {self.keys.write}", "User-Agent": BROWSER_AGENT},
+                bearer=self.keys.write,
             )
-            if answer.status_code != 200 or answer.json()["rejected"]:
-                raise RuntimeError(f"POST /v1/events refused simulated events: {answer.text[:300]}")
+            for start in range(0, len(events), EVENT_BATCH)
+        ]
         for k in np.flatnonzero(visits.purchased).tolist():
             person = int(index[k])
             body: dict[str, Any] = {
@@ -605,13 +606,22 @@ class SimulatedMarket:
                 "campaign_id": self.scenario.campaign_id if tokens else None,
                 "click_token": tokens[k] if tokens else None,
             }
-            answer = web.post(
-                "/v1/conversions",
-                json={k2: v for k2, v in body.items() if v is not None},
-                headers={"Authorization": f"Bearer {self.keys.secret}"},
+            conversion = {k2: v for k2, v in body.items() if v is not None}
+            posts.append(
+                Fetch("/v1/conversions", BROWSER_AGENT, json=conversion, bearer=self.keys.secret)
             )
+        # The page views and the orders go out together: each event carries its own time, and
+        # the collector commits what arrives together as one group.
+        assert self._fetcher is not None, "a market's requests go out while its server runs"
+        for post, answer in zip(posts, self._fetcher.fetch(posts), strict=True):
+            if post.path == "/v1/events" and (
+                answer.status_code != 200 or answer.json()["rejected"]
+            ):
+                raise RuntimeError(
+                    f"POST /v1/events refused simulated events: {answer.body[:300]!r}"
+                )
             if answer.status_code != 200:
-                raise RuntimeError(f"POST /v1/conversions answered {answer.status_code}")
+                raise RuntimeError(f"POST {post.path} answered {answer.status_code}")
 
 
 def _request(item: tuple[datetime, int, int, int, str]) -> Fetch:
