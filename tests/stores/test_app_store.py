@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from clarion.audiences.tables import contacts
 from clarion.auth import tables as auth_tables
@@ -102,3 +103,40 @@ def test_refreshed_statistics_steer_id_lookups_to_the_primary_key(
 def test_statistics_are_refreshed_only_for_table_names(store: AppStore) -> None:
     with pytest.raises(ValueError, match="not a table name"):
         store.refresh_statistics(("contacts; DROP TABLE contacts",))
+
+
+def test_a_one_row_read_gives_what_a_select_gives_on_both_databases(
+    store: AppStore, workspace: Workspace
+) -> None:
+    sent = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
+    with store.transaction() as conn:
+        conn.execute(
+            insert(tracking_tables.tracked_messages),
+            [
+                {
+                    "message_id": message_id,
+                    "workspace_id": workspace.id,
+                    "campaign_id": "cmp_1",
+                    "contact_id": "ct_1",
+                    "channel": "email",
+                    "variant": None,
+                    "sent_at": sent,
+                    "links": ["https://shop.example/é?a=1&b=2"],
+                    "utm": {"utm_source": "clarion"},
+                }
+                for message_id in ("msg_1", "msg_'; DROP TABLE contacts; --")
+            ],
+        )
+    by_id = select(tracking_tables.tracked_messages).where(
+        tracking_tables.tracked_messages.c.message_id == bindparam("message_id")
+    )
+    for message_id in ("msg_1", "msg_'; DROP TABLE contacts; --"):
+        with store.reading() as conn:
+            expected = conn.execute(by_id, {"message_id": message_id}).one()
+        row = store.read_one(by_id, {"message_id": message_id})
+        assert tuple(row) == tuple(expected)
+        assert row.sent_at == sent and row.sent_at.tzinfo is not None
+        assert row.links == ["https://shop.example/é?a=1&b=2"] and row.variant is None
+    assert store.read_one(by_id, {"message_id": "msg_absent"}) is None
+    with store.reading() as conn:  # the hostile id was only ever data
+        assert conn.execute(select(contacts.c.id)).all() == []

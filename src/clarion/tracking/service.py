@@ -92,8 +92,7 @@ def tracking_urls(message: TrackedMessage, *, key: bytes, base_url: str) -> Trac
 
 def find_message(store: AppStore, message_id: str) -> TrackedMessage | None:
     """The tracked message with this id, if any."""
-    with store.reading() as conn:
-        row = conn.execute(_FIND_MESSAGE, {"message_id": message_id}).first()
+    row = store.read_one(_FIND_MESSAGE, {"message_id": message_id})
     return None if row is None else _tracked(row)
 
 
