@@ -162,8 +162,9 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
         if size == 0:
-            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailer fields, if any
-                pass
+            trailer = await reader.readuntil(b"\r\n")
+            while trailer != b"\r\n":  # trailer fields, if any, up to the empty line
+                trailer = await reader.readuntil(b"\r\n")
             break
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)

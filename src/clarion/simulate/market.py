@@ -274,10 +274,10 @@ class SimulatedMarket:
             for day in range(scenario.days):
                 midnight = scenario.start + timedelta(days=day)
                 self._mail(web, midnight, day)
-                self._until(web, midnight + timedelta(hours=12))
+                self._until(midnight + timedelta(hours=12))
                 for entry in ("search", "social", "direct"):
-                    self._organic(web, entry, midnight, day)
-                self._until(web, midnight + timedelta(days=1))
+                    self._organic(entry, midnight, day)
+                self._until(midnight + timedelta(days=1))
                 self.clock.set(midnight + timedelta(days=1))
                 today = [r for p in self.paid.platforms.values() for r in p.report(midnight.date())]
                 if self.director is not None:
@@ -289,7 +289,7 @@ class SimulatedMarket:
                 if on_progress is not None:
                     on_progress(day + 1, scenario.days)
             # Opens and clicks of the last sends still happen after the last day.
-            self._until(web, datetime.max.replace(tzinfo=UTC))
+            self._until(datetime.max.replace(tzinfo=UTC))
         if self.director is not None:
             return self.ledger
         # Written once the server has stopped: it is the event store's only writer while it runs.
@@ -356,12 +356,12 @@ class SimulatedMarket:
         scenario = self.scenario
         if self.director is None:
             send_at = midnight + timedelta(hours=scenario.send_hour)
-            self._until(web, send_at)
+            self._until(send_at)
             if day % scenario.send_every == 0:
                 self._send(send_at, day)
             return
         for at, step in sorted(self.director.sends(day)):
-            self._until(web, at)
+            self._until(at)
             self.clock.set(max(at, self.clock.now()))
             self.director.send(step, web)
             self._read_mail(self.clock.now(), day)
@@ -483,7 +483,7 @@ class SimulatedMarket:
     def _later(self, when: datetime, kind: int, person: int, path: str) -> None:
         heapq.heappush(self._pending, (when, kind, next(self._sequence), person, path))
 
-    def _until(self, web: httpx.Client, instant: datetime) -> None:
+    def _until(self, instant: datetime) -> None:
         """Do what people do up to ``instant``, in time order, a few minutes at a time.
 
         Requests of one step go out together (the collector commits them as one group);
@@ -508,7 +508,6 @@ class SimulatedMarket:
             clicked = [item for item in step if item[1] == CLICK]
             if clicked:
                 self._browse(
-                    web,
                     np.array([item[3] for item in clicked], dtype=np.int64),
                     "click",
                     self.clock.now(),
@@ -545,16 +544,15 @@ class SimulatedMarket:
         )
         return [(_path(u.open_pixel), _path(u.clicks[0])) for u in urls]
 
-    def _organic(self, web: httpx.Client, entry: Entry, midnight: datetime, day: int) -> None:
+    def _organic(self, entry: Entry, midnight: datetime, day: int) -> None:
         visitors = organic_visitors(
             self.population, entry, seed=self.scenario.seed, day=day, parameters=self.scenario.web
         )
         if visitors.size:
-            self._browse(web, visitors, entry, midnight + timedelta(hours=12))
+            self._browse(visitors, entry, midnight + timedelta(hours=12))
 
     def _browse(
         self,
-        web: httpx.Client,
         index: Indices,
         entry: Entry,
         at: datetime,
