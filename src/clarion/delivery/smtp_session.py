@@ -126,7 +126,8 @@ class _ReplyReader(asyncio.Protocol):
             self._fail(SmtpProtocolError(f"an unexpected reply: {self._replies[0]}"))
         if self._lost is not None:
             raise self._lost
-        assert self.transport is not None
+        if self.transport is None or self.transport.is_closing():
+            raise SmtpProtocolError("the connection is closed")
         self._transaction = transaction
         self.transport.write(first)
 
@@ -317,10 +318,6 @@ class SmtpSession:
         mail = b"MAIL FROM:" + _path(sender) + (b" SMTPUTF8" if utf8 else b"") + b"\r\n"
         rcpt = b"RCPT TO:" + _path(recipient) + b"\r\n"
         data = dot_stuffed(payload)
-        if self._reader._lost is None and (
-            self._reader.transport is None or self._reader.transport.is_closing()
-        ):
-            raise SmtpProtocolError("the connection is closed")
         done: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         if "PIPELINING" in self.extensions:
             first, outstanding = mail + rcpt + b"DATA\r\n", 3

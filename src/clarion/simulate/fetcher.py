@@ -89,13 +89,12 @@ class Fetcher:
             body = json.dumps(request.json, separators=(",", ":")).encode("utf-8")
             head.append(b"Content-Type: application/json")
         else:
-            return b"GET " + request.path.encode("ascii") + b" HTTP/1.1\r\n" + (
-                b"\r\n".join(head) + b"\r\n\r\n"
-            ), b""
-        head.append(b"Content-Length: " + str(len(body)).encode("ascii"))
-        return b"POST " + request.path.encode("ascii") + b" HTTP/1.1\r\n" + (
-            b"\r\n".join(head) + b"\r\n\r\n"
-        ), body
+            body = b""
+        post = request.form is not None or request.json is not None
+        if post:
+            head.append(b"Content-Length: " + str(len(body)).encode("ascii"))
+        start = (b"POST " if post else b"GET ") + request.path.encode("ascii") + b" HTTP/1.1\r\n"
+        return start + b"\r\n".join(head) + b"\r\n\r\n", body
 
     async def _one(self, request: Fetch) -> Answer:
         head, body = self._head(request)
