@@ -42,8 +42,8 @@ class BudgetPolicy(BaseModel):
     exploration_floor: float = Field(
         default=0.1, ge=0, le=1, description="share of an equal split every unit keeps"
     )
-    min_days: int = Field(default=3, ge=0, le=365, description="days of data before moving")
-    min_results: float = Field(default=10, ge=0, description="conversions before moving")
+    min_days: int = Field(default=1, ge=0, le=365, description="days of data before moving")
+    min_results: float = Field(default=5, ge=0, description="conversions before moving")
     half_life_days: float | None = Field(default=7, gt=0, le=365)
     cpa_drift_tolerance: float = Field(default=0.2, ge=0, le=10)
     pacing_tolerance: float = Field(default=0.1, gt=0, le=1)
