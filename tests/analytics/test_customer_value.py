@@ -23,11 +23,14 @@ NOW = START + timedelta(weeks=40)
 
 def _conversions(seed: int, customers: int) -> list[dict[str, Any]]:
     """Purchases of simulated customers (rate ~ Gamma, drop-out ~ Beta), as conversion events;
-    two purchases on one day count as one purchase day."""
+    two purchases on one day count as one purchase day. Each customer spends on their own scale
+    (Gamma-Gamma's story): with one scale for all, the model's best fit lies at q, v → ∞ and
+    whether the optimiser reports convergence there depends on the last bits of the sums."""
     rng = np.random.default_rng(seed)
     rows = []
     for c in range(customers):
         rate, dropout = rng.gamma(0.6, 1 / 4.0), rng.beta(1.0, 3.0)
+        spend_rate = rng.gamma(4.0, 1 / 24.0)  # ν: the customer's mean spend is 5 / ν
         at = float(rng.uniform(0, 20))  # first purchase in the first 20 weeks
         while at <= 40:
             ts = START + timedelta(weeks=at)
@@ -39,7 +42,7 @@ def _conversions(seed: int, customers: int) -> list[dict[str, Any]]:
                         "type": "conversion",
                         "ts": ts + timedelta(minutes=extra),
                         "contact_id": f"c{c}",
-                        "revenue": round(float(rng.gamma(5.0, 8.0)), 2),
+                        "revenue": round(float(rng.gamma(5.0, 1 / spend_rate)), 2),
                     }
                 )
             if rng.random() < dropout:
@@ -90,6 +93,10 @@ def test_customer_value_fits_both_models_with_errors(
 
     assert value.customers == 400
     assert value.bgnbd.converged and value.gamma_gamma.converged
+    truth = {"p": 5.0, "q": 4.0, "v": 24.0}  # the spend story of _conversions
+    for name, true in truth.items():
+        fitted, error = value.gamma_gamma.params[name], value.gamma_gamma.std_errors[name]
+        assert abs(fitted - true) < 3 * error, (name, fitted, error)
     assert all(np.isfinite(list(value.bgnbd.std_errors.values())))
     assert value.mean_value > 0 and 0 < value.std_error < value.mean_value
     assert value.total_value == pytest.approx(value.mean_value * 400)
