@@ -81,6 +81,28 @@ def test_thin_data_freezes_the_split() -> None:
     assert "frozen" in result.notes[0]
 
 
+def test_by_default_the_split_holds_until_a_day_of_results_then_may_move() -> None:
+    current = np.array([100.0, 100.0, 100.0])
+
+    def step(days: int, rates: list[float]) -> tuple[bool, np.ndarray]:
+        result = allocate(
+            _histories(days, rates),
+            np.zeros(3),
+            np.full(3, 1000.0),
+            current,
+            remaining=3000.0,
+            days_left=10,
+            policy=BudgetPolicy(),  # decision 0048: one day and five conversions
+            rng=np.random.default_rng(0),
+        )
+        return result.frozen, result.split
+
+    assert step(0, [2.0, 8.0, 20.0])[0]  # day one: only priors, nothing moves
+    assert step(1, [1.0, 1.0, 2.0])[0]  # a day with four conversions: still too thin
+    frozen, split = step(1, [2.0, 8.0, 20.0])
+    assert not frozen and split[2] > current[2]
+
+
 def test_money_moves_toward_the_unit_that_converts_best() -> None:
     split = _allocate(POLICY)
 
