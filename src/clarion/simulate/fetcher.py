@@ -82,18 +82,16 @@ class Fetcher:
         head = [b"Host: " + self._host_header, b"User-Agent: " + request.user_agent.encode()]
         if request.bearer is not None:
             head.append(b"Authorization: Bearer " + request.bearer.encode("ascii"))
+        method, body = b"GET ", b""
         if request.form is not None:
-            body = urlencode(request.form).encode("ascii")
+            method, body = b"POST ", urlencode(request.form).encode("ascii")
             head.append(b"Content-Type: application/x-www-form-urlencoded")
         elif request.json is not None:
-            body = json.dumps(request.json, separators=(",", ":")).encode("utf-8")
+            method, body = b"POST ", json.dumps(request.json, separators=(",", ":")).encode("utf-8")
             head.append(b"Content-Type: application/json")
-        else:
-            body = b""
-        post = request.form is not None or request.json is not None
-        if post:
+        if method == b"POST ":
             head.append(b"Content-Length: " + str(len(body)).encode("ascii"))
-        start = (b"POST " if post else b"GET ") + request.path.encode("ascii") + b" HTTP/1.1\r\n"
+        start = method + request.path.encode("ascii") + b" HTTP/1.1\r\n"
         return start + b"\r\n".join(head) + b"\r\n\r\n", body
 
     async def _one(self, request: Fetch) -> Answer:
