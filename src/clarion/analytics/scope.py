@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import ibis
 
 from clarion.audiences.mirror import current_contacts
-from clarion.stores.events import EventStore
+from clarion.stores.events import EventStore, send_facts
 from clarion.tracking.identity import stitched_events
 from clarion.tracking.spend.current import current_spend
 
@@ -23,6 +23,9 @@ class Scoped:
     spend: ibis.Table  # the newest import of each spend row key
     contacts: ibis.Table  # the current mirror version of each contact, erased ones left out
     contact_versions: ibis.Table  # every mirror version, for stage histories
+    # Sent messages with their outcome flags from the folded send facts (DuckDB, once folded);
+    # None: sources compute them from the raw events.
+    send_outcomes: ibis.Table | None = None
 
 
 def scoped(store: EventStore, workspace_id: str) -> Scoped:
@@ -37,6 +40,9 @@ def scoped(store: EventStore, workspace_id: str) -> Scoped:
         spend=current_spend(store, workspace_id),
         contacts=current_contacts(store, workspace_id),
         contact_versions=versions.filter(versions.workspace_id == workspace_id),
+        send_outcomes=send_facts.current(store, workspace_id)
+        if isinstance(store, EventStore)
+        else None,
     )
 
 

@@ -93,47 +93,54 @@ def _events(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     return scope.stitched if "persona" in dims else scope.events
 
 
-def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
-    """One row per message sent, with what became of it (opens, clicks, bounces...) as 0/1."""
+OUTCOMES: Final = (
+    "opened",
+    "opened_any",
+    "clicked",
+    "clicked_any",
+    "bounced",
+    "hard_bounced",
+    "soft_bounced",
+    "complained",
+    "unsubscribed",
+)
+
+
+def sent_with_outcomes(scope: Scoped) -> ir.Table:
+    """Each sent message with its outcome flags, from the raw events (the reference).
+
+    On DuckDB ``scope.send_outcomes`` gives the same rows from the folded send facts
+    (stores.events.send_facts); the tests hold the two equal.
+    """
     events = scope.events
     events = events.filter(events.message_id.notnull() & events.type.isin(MESSAGE_EVENTS))
     human = ~events.is_machine.fill_null(False)
     bounce_kind = ibis.ifelse(
         events.type == EMAIL_BOUNCE, _property(events, "bounce_type"), ibis.null("string")
     )
-
-    def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
-        return condition.any().cast("int64")
-
     outcomes = events.group_by(o_message_id=events.message_id).aggregate(
-        opened=flag((events.type == EMAIL_OPEN) & human),
-        opened_any=flag(events.type == EMAIL_OPEN),
-        clicked=flag((events.type == EMAIL_CLICK) & human),
-        clicked_any=flag(events.type == EMAIL_CLICK),
-        bounced=flag(events.type == EMAIL_BOUNCE),
-        hard_bounced=flag(bounce_kind == "hard"),
-        soft_bounced=flag(bounce_kind == "soft"),
-        complained=flag(events.type == EMAIL_COMPLAINT),
-        unsubscribed=flag(events.type == UNSUBSCRIBE),
+        opened=((events.type == EMAIL_OPEN) & human).any(),
+        opened_any=(events.type == EMAIL_OPEN).any(),
+        clicked=((events.type == EMAIL_CLICK) & human).any(),
+        clicked_any=(events.type == EMAIL_CLICK).any(),
+        bounced=(events.type == EMAIL_BOUNCE).any(),
+        hard_bounced=(bounce_kind == "hard").any(),
+        soft_bounced=(bounce_kind == "soft").any(),
+        complained=(events.type == EMAIL_COMPLAINT).any(),
+        unsubscribed=(events.type == UNSUBSCRIBE).any(),
     )
     sent = scope.sends.filter(scope.sends.status == "sent")
-    joined = _with_persona(
-        sent.left_join(outcomes, sent.message_id == outcomes.o_message_id), scope, dims
+    joined = sent.left_join(outcomes, sent.message_id == outcomes.o_message_id)
+    return joined.select(
+        *(c for c in sent.columns), **{n: joined[n].fill_null(False) for n in OUTCOMES}
     )
-    counts = {
-        name: joined[name].fill_null(0)
-        for name in (
-            "opened",
-            "opened_any",
-            "clicked",
-            "clicked_any",
-            "bounced",
-            "hard_bounced",
-            "soft_bounced",
-            "complained",
-            "unsubscribed",
-        )
-    }
+
+
+def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
+    """One row per message sent, with what became of it (opens, clicks, bounces...) as 0/1."""
+    sent = scope.send_outcomes if scope.send_outcomes is not None else sent_with_outcomes(scope)
+    joined = _with_persona(sent, scope, dims)
+    counts = {name: joined[name].cast("int64") for name in OUTCOMES}
     return joined.select(
         send=joined.message_id,
         contact=joined.contact_id,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import ibis
 import pyarrow as pa
@@ -16,6 +16,8 @@ from clarion.core.errors import ClarionError, FieldProblem, InvalidInput
 from clarion.stores.events.backend import EventBackend, open_backend
 from clarion.stores.events.batch import Rows, to_arrow
 from clarion.stores.events.schema import TABLES, TableSpec
+
+T = TypeVar("T")
 
 
 class EventStore:
@@ -101,6 +103,15 @@ class EventStore:
                 spec, batch, keys=list(keys), time_column=time_column, since=since, until=until
             )
         return written
+
+    def maintain(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(connection)`` while no append runs: upkeep of derived tables.
+
+        The connection is the engine's own (DuckDB's); ``work`` manages its transaction.
+        """
+        backend = self._writable("maintain derived tables")
+        with self._write_lock:
+            return work(backend.ibis.con)
 
     def table(self, name: str) -> ibis.Table:
         """The named table as an Ibis expression, unscoped: callers filter by workspace_id."""
