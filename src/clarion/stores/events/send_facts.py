@@ -57,6 +57,7 @@ SEND_COLUMNS: Final = (
 )
 FACTS, PENDING, MARK = "send_facts", "send_outcomes_pending", "send_facts_mark"
 # Views numbering the rows of the append-only tables (DuckDB pushes a rowid bound into the scan).
+STEP_ROWS: Final = 2_000_000  # rows of each table one fold step reads at most (~1 s at 50M)
 OUTCOME_ROWS, SEND_ROWS = "send_facts_outcome_rows", "send_facts_send_rows"
 
 _FLAG_COLUMNS: Final = ", ".join(f"{name} BOOLEAN NOT NULL" for name in OUTCOMES)
@@ -97,6 +98,7 @@ class Folded:
     sends: int  # message_sends rows read
     pending: int  # outcomes still waiting for their send
     rebuilt: bool  # the mark no longer matched the tables, so the facts were built afresh
+    behind: bool = False  # rows remain unfolded (the step's limit was reached)
 
 
 def _outcomes_sql(since: int, until: int) -> str:
@@ -137,18 +139,27 @@ def _end(con: Any, table: str) -> int:
     return int(con.execute(query).fetchall()[0][0])
 
 
-def fold(store: EventStore) -> Folded:
-    """Bring the send facts up to date with every events and sends row stored; idempotent.
+def fold(store: EventStore, *, limit: int = STEP_ROWS) -> Folded:
+    """Fold up to ``limit`` new events rows and ``limit`` new sends rows into the facts.
 
-    One transaction, while no append runs: a crash leaves the facts as they were before.
+    One transaction, while no append runs (appends wait for it, so steps are kept short):
+    a crash leaves the facts as they were. ``Folded.behind`` says whether rows remain.
     """
-    return store.maintain(_fold)
+    return store.maintain(lambda con: _fold(con, limit))
 
 
-def _fold(con: Any) -> Folded:
+def catch_up(store: EventStore, *, limit: int = STEP_ROWS) -> list[Folded]:
+    """Fold step by step until every stored row is folded; the steps taken."""
+    steps = [fold(store, limit=limit)]
+    while steps[-1].behind:
+        steps.append(fold(store, limit=limit))
+    return steps
+
+
+def _fold(con: Any, limit: int) -> Folded:
     _run(con, "BEGIN TRANSACTION")
     try:
-        folded = _fold_in_transaction(con)
+        folded = _fold_in_transaction(con, limit)
     except BaseException:
         _run(con, "ROLLBACK")
         raise
@@ -156,7 +167,7 @@ def _fold(con: Any) -> Folded:
     return folded
 
 
-def _fold_in_transaction(con: Any) -> Folded:
+def _fold_in_transaction(con: Any, limit: int) -> Folded:
     for statement in _DDL:
         _run(con, statement)
     found = _read_mark(con)
@@ -171,45 +182,69 @@ def _fold_in_transaction(con: Any) -> Folded:
     if found is None or rebuilt:
         for table in (FACTS, PENDING, MARK):
             _run(con, f"DELETE FROM {table}")  # noqa: S608 (fixed names)
-    events_end, sends_end = _end(con, "events"), _end(con, "message_sends")
-    flags = ", ".join(OUTCOMES)
+    events_all, sends_all = _end(con, "events"), _end(con, "message_sends")
+    events_end = min(events_all, mark.events_upto + limit)
+    sends_end = min(sends_all, mark.sends_upto + limit)
+    new_sends = (
+        f"SELECT * FROM {SEND_ROWS} WHERE clarion_row >= {mark.sends_upto} "  # noqa: S608
+        f"AND clarion_row < {sends_end}"
+    )
+    keys = "n.workspace_id = s.workspace_id AND n.message_id = s.message_id"
     any_flags = ", ".join(f"bool_or({name}) AS {name}" for name in OUTCOMES)
-    # New outcomes and the ones still waiting, one row per message.
+    # The outcomes the new events rows carry, one row per message.
     _run(
         con,
-        "CREATE OR REPLACE TEMP TABLE clarion_fold_outcomes AS "  # noqa: S608
-        f"SELECT workspace_id, message_id, {any_flags} FROM ("
-        f"{_outcomes_sql(mark.events_upto, events_end)} "
-        f"UNION ALL SELECT workspace_id, message_id, {flags} FROM {PENDING}) "
-        "GROUP BY workspace_id, message_id",
+        "CREATE OR REPLACE TEMP TABLE clarion_fold_new AS "
+        + _outcomes_sql(mark.events_upto, events_end),
     )
-    columns = ", ".join(f"s.{c}" for c in SEND_COLUMNS)
-    with_flags = ", ".join(f"coalesce(o.{name}, false)" for name in OUTCOMES)
-    # Sends stored since the last fold, with whatever happened to them so far.
-    _run(
-        con,
-        f"INSERT INTO {FACTS} SELECT {columns}, {with_flags} "  # noqa: S608
-        f"FROM {SEND_ROWS} s LEFT JOIN clarion_fold_outcomes o "
-        "ON o.workspace_id = s.workspace_id AND o.message_id = s.message_id "
-        f"WHERE s.clarion_row >= {mark.sends_upto} AND s.clarion_row < {sends_end}",
-    )
-    # Sends folded before: add the new outcomes (a flag once set stays set).
-    changed = ", ".join(f"{name} = f.{name} OR o.{name}" for name in OUTCOMES)
-    _run(
-        con,
-        f"UPDATE {FACTS} AS f SET {changed} FROM clarion_fold_outcomes o "  # noqa: S608
-        f"WHERE f.workspace_id = o.workspace_id AND f.message_id = o.message_id "
-        f"AND ({' OR '.join(f'(o.{n} AND NOT f.{n})' for n in OUTCOMES)})",
-    )
-    # Outcomes whose send is not among the facts wait for it.
-    _run(con, f"DELETE FROM {PENDING}")  # noqa: S608
-    _run(
-        con,
-        f"INSERT INTO {PENDING} SELECT o.* FROM clarion_fold_outcomes o "  # noqa: S608
-        f"ANTI JOIN {FACTS} f ON f.workspace_id = o.workspace_id AND f.message_id = o.message_id",
-    )
+    if sends_end > mark.sends_upto:
+        # New sends, with what happened to them so far: new outcomes and waiting ones.
+        columns = ", ".join(f"s.{c}" for c in SEND_COLUMNS)
+        with_flags = ", ".join(f"coalesce(n.{name}, false)" for name in OUTCOMES)
+        _run(
+            con,
+            f"INSERT INTO {FACTS} SELECT {columns}, {with_flags} FROM ({new_sends}) s "  # noqa: S608
+            f"LEFT JOIN (SELECT workspace_id, message_id, {any_flags} FROM ("
+            f"SELECT * FROM clarion_fold_new UNION ALL SELECT * FROM {PENDING}) "
+            f"GROUP BY workspace_id, message_id) n ON {keys}",
+        )
+        _run(
+            con,
+            f"DELETE FROM {PENDING} n WHERE EXISTS (SELECT 1 FROM ({new_sends}) s "  # noqa: S608
+            f"WHERE {keys})",
+        )
+    if events_end > mark.events_upto:
+        # Sends folded before: add the new outcomes (a flag once set stays set).
+        changed = ", ".join(f"{name} = f.{name} OR n.{name}" for name in OUTCOMES)
+        news = " OR ".join(f"(n.{name} AND NOT f.{name})" for name in OUTCOMES)
+        _run(
+            con,
+            f"UPDATE {FACTS} AS f SET {changed} FROM clarion_fold_new n "  # noqa: S608
+            "WHERE f.workspace_id = n.workspace_id AND f.message_id = n.message_id "
+            f"AND ({news})",
+        )
+        # Outcomes whose send is not among the facts wait for it, one row per message.
+        _run(
+            con,
+            "CREATE OR REPLACE TEMP TABLE clarion_fold_waiting AS "  # noqa: S608
+            f"SELECT n.* FROM clarion_fold_new n ANTI JOIN {FACTS} f "
+            "ON f.workspace_id = n.workspace_id AND f.message_id = n.message_id",
+        )
+        added = ", ".join(f"{name} = p.{name} OR w.{name}" for name in OUTCOMES)
+        same = "p.workspace_id = w.workspace_id AND p.message_id = w.message_id"
+        _run(
+            con,
+            f"UPDATE {PENDING} AS p SET {added} FROM clarion_fold_waiting w "  # noqa: S608
+            f"WHERE {same}",
+        )
+        _run(
+            con,
+            f"INSERT INTO {PENDING} SELECT w.* FROM clarion_fold_waiting w "  # noqa: S608
+            f"ANTI JOIN {PENDING} p ON {same}",
+        )
+        _run(con, "DROP TABLE clarion_fold_waiting")
+    _run(con, "DROP TABLE clarion_fold_new")
     pending = int(con.execute(f"SELECT count(*) FROM {PENDING}").fetchall()[0][0])  # noqa: S608
-    _run(con, "DROP TABLE clarion_fold_outcomes")
     _run(con, f"DELETE FROM {MARK}")  # noqa: S608
     _run(
         con,
@@ -226,6 +261,7 @@ def _fold_in_transaction(con: Any) -> Folded:
         sends=sends_end - mark.sends_upto,
         pending=pending,
         rebuilt=rebuilt,
+        behind=events_end < events_all or sends_end < sends_all,
     )
 
 
@@ -263,8 +299,8 @@ def current(store: EventStore, workspace_id: str) -> ir.Table | None:
     untouched = facts.anti_join(touched, facts.message_id == touched.t_message_id)
     refolded = facts.semi_join(touched, facts.message_id == touched.t_message_id)
     unfolded = new_sends.anti_join(facts, new_sends.message_id == facts.message_id)
-    waiting = pending.select(
-        w_message_id=pending.message_id, **{f"w_{n}": pending[n] for n in OUTCOMES}
+    waiting = pending.group_by(w_message_id=pending.message_id).aggregate(
+        **{f"w_{n}": pending[n].any() for n in OUTCOMES}
     )
     unfolded = unfolded.left_join(waiting, unfolded.message_id == waiting.w_message_id)
     unfolded = unfolded.select(
