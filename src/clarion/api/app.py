@@ -33,10 +33,33 @@ from clarion.api.fastpath import TrackingFastPath
 from clarion.api.limits import BodyLimit
 from clarion.delivery.runner import SendRunner
 from clarion.instance import Instance
+from clarion.stores.events.keeper import SendFactsKeeper
 from clarion.tracking.collector import Collector
 from clarion.web import views as dashboard
 
 MAX_BODY_BYTES = 1_048_576  # a campaign plan is a page; tracking routes set their own limits
+
+
+@asynccontextmanager
+async def _owner_work(
+    instance: Instance,
+) -> AsyncIterator[tuple[Collector | None, SendRunner | None, SendFactsKeeper | None]]:
+    """When this process owns the event store: collect events, send, keep the send facts."""
+    if instance.events is None:
+        yield None, None, None
+        return
+    collector = Collector(instance.events)
+    await collector.start()
+    runner = SendRunner(instance)  # the worker logs to the event store, so it runs here
+    await runner.start()
+    keeper = SendFactsKeeper(instance.events)
+    await keeper.start()
+    try:
+        yield collector, runner, keeper
+    finally:
+        await runner.stop()
+        await keeper.stop()
+        await collector.stop()  # everything acknowledged is committed before exit
 
 
 def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAPI:
@@ -44,23 +67,15 @@ def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        collector = runner = None
-        if instance.events is not None:  # this process owns the event store: it collects
-            collector = Collector(instance.events)
-            await collector.start()
-            runner = SendRunner(instance)  # ... and sends (the worker logs to the event store)
-            await runner.start()
-        app.state.collector = collector
-        app.state.send_runner = runner
         try:
-            yield
+            async with _owner_work(instance) as (collector, runner, keeper):
+                app.state.collector = collector
+                app.state.send_runner = runner
+                app.state.send_facts_keeper = keeper
+                yield
         finally:
-            if runner is not None:
-                await runner.stop()
-            if collector is not None:
-                await collector.stop()  # everything acknowledged is committed before exit
             if close_on_shutdown:
-                instance.close()
+                instance.close()  # after the collector's last flush
 
     app = FastAPI(
         title="Clarion",

@@ -214,21 +214,27 @@ def _fold_in_transaction(con: Any, limit: int) -> Folded:
             f"WHERE {keys})",
         )
     if events_end > mark.events_upto:
-        # Sends folded before: add the new outcomes (a flag once set stays set).
-        changed = ", ".join(f"{name} = f.{name} OR n.{name}" for name in OUTCOMES)
-        news = " OR ".join(f"(n.{name} AND NOT f.{name})" for name in OUTCOMES)
+        # Sends folded before: add the new outcomes (a flag once set stays set). One pass
+        # over the facts finds them; the update then goes by rowid.
         _run(
             con,
-            f"UPDATE {FACTS} AS f SET {changed} FROM clarion_fold_new n "  # noqa: S608
-            "WHERE f.workspace_id = n.workspace_id AND f.message_id = n.message_id "
-            f"AND ({news})",
+            "CREATE OR REPLACE TEMP TABLE clarion_fold_hits AS "  # noqa: S608
+            f"SELECT f.rowid AS at, n.* FROM clarion_fold_new n JOIN {FACTS} f "
+            "ON f.workspace_id = n.workspace_id AND f.message_id = n.message_id",
+        )
+        changed = ", ".join(f"{name} = f.{name} OR h.{name}" for name in OUTCOMES)
+        news = " OR ".join(f"(h.{name} AND NOT f.{name})" for name in OUTCOMES)
+        _run(
+            con,
+            f"UPDATE {FACTS} AS f SET {changed} FROM clarion_fold_hits h "  # noqa: S608
+            f"WHERE f.rowid = h.at AND ({news})",
         )
         # Outcomes whose send is not among the facts wait for it, one row per message.
         _run(
             con,
-            "CREATE OR REPLACE TEMP TABLE clarion_fold_waiting AS "  # noqa: S608
-            f"SELECT n.* FROM clarion_fold_new n ANTI JOIN {FACTS} f "
-            "ON f.workspace_id = n.workspace_id AND f.message_id = n.message_id",
+            "CREATE OR REPLACE TEMP TABLE clarion_fold_waiting AS "
+            "SELECT n.* FROM clarion_fold_new n ANTI JOIN clarion_fold_hits h "
+            "ON h.workspace_id = n.workspace_id AND h.message_id = n.message_id",
         )
         added = ", ".join(f"{name} = p.{name} OR w.{name}" for name in OUTCOMES)
         same = "p.workspace_id = w.workspace_id AND p.message_id = w.message_id"
@@ -243,6 +249,7 @@ def _fold_in_transaction(con: Any, limit: int) -> Folded:
             f"ANTI JOIN {PENDING} p ON {same}",
         )
         _run(con, "DROP TABLE clarion_fold_waiting")
+        _run(con, "DROP TABLE clarion_fold_hits")
     _run(con, "DROP TABLE clarion_fold_new")
     pending = int(con.execute(f"SELECT count(*) FROM {PENDING}").fetchall()[0][0])  # noqa: S608
     _run(con, f"DELETE FROM {MARK}")  # noqa: S608
