@@ -98,6 +98,9 @@ def test_machine_opens_duplicates_other_workspaces_and_failed_sends_count_as_raw
                 event("s5", 5, "email_bounce", properties={"bounce_type": "soft"}),
                 event("u5", 5, "unsubscribe"),
                 event("p5", 5, "page_view"),
+                # Hostile input is data: JSON that DuckDB must still read, an id made of SQL.
+                event("n2", 2, "email_bounce", properties='{"bounce_type":"hard","x":NaN}'),
+                {**event("q1", 1, "email_open"), "message_id": "m1' OR '1'='1"},
             ],
         )
         assert_facts_match_events(store)  # all of it in the tail
