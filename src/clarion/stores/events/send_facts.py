@@ -291,8 +291,9 @@ def current(store: EventStore, workspace_id: str) -> ir.Table | None:
         return None
     mark = found[0]
     mine = ibis.literal(workspace_id)
+    # Each use of the facts below is written differently on purpose: Ibis turns a repeated
+    # expression into a shared CTE, which DuckDB materialises (10M rows, 0.5 s at 50M events).
     facts = connection.table(FACTS)
-    facts = facts.filter(facts.workspace_id == mine)
     pending = connection.table(PENDING)
     pending = pending.filter(pending.workspace_id == mine)
     rows = connection.table(OUTCOME_ROWS)
@@ -307,9 +308,16 @@ def current(store: EventStore, workspace_id: str) -> ir.Table | None:
         tail.select(t_message_id=tail.message_id),
         new_sends.select(t_message_id=new_sends.message_id),
     ).distinct()
-    untouched = facts.anti_join(touched, facts.message_id == touched.t_message_id)
-    refolded = facts.semi_join(touched, facts.message_id == touched.t_message_id)
-    unfolded = new_sends.anti_join(facts, new_sends.message_id == facts.message_id)
+    untouched = facts.filter(facts.workspace_id == mine)
+    untouched = untouched.anti_join(touched, untouched.message_id == touched.t_message_id)
+    refolded = facts.filter(
+        (facts.workspace_id == mine) & facts.message_id.isin(touched.t_message_id)
+    )
+    unfolded = new_sends.anti_join(
+        facts,
+        [new_sends.workspace_id == facts.workspace_id, new_sends.message_id == facts.message_id],
+    )
+    pending = pending.semi_join(new_sends, pending.message_id == new_sends.message_id)
     waiting = pending.group_by(w_message_id=pending.message_id).aggregate(
         **{f"w_{n}": pending[n].any() for n in OUTCOMES}
     )
