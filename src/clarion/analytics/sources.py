@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 
 from clarion.analytics.scope import Scoped
+from clarion.stores.events import send_facts
 
 SourceName = Literal["sends", "spend", "conversions", "web", "forms", "pipeline", "surveys"]
 Dimension = Literal[
@@ -93,17 +94,7 @@ def _events(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     return scope.stitched if "persona" in dims else scope.events
 
 
-OUTCOMES: Final = (
-    "opened",
-    "opened_any",
-    "clicked",
-    "clicked_any",
-    "bounced",
-    "hard_bounced",
-    "soft_bounced",
-    "complained",
-    "unsubscribed",
-)
+OUTCOMES: Final = tuple(send_facts.OUTCOMES)  # opened, opened_any, clicked... one flag each
 
 
 def sent_with_outcomes(scope: Scoped) -> ir.Table:
@@ -131,9 +122,7 @@ def sent_with_outcomes(scope: Scoped) -> ir.Table:
     )
     sent = scope.sends.filter(scope.sends.status == "sent")
     joined = sent.left_join(outcomes, sent.message_id == outcomes.o_message_id)
-    return joined.select(
-        *(c for c in sent.columns), **{n: joined[n].fill_null(False) for n in OUTCOMES}
-    )
+    return joined.select(*sent.columns, **{n: joined[n].fill_null(False) for n in OUTCOMES})
 
 
 def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
