@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pytest
 from analytics_world import build
 
@@ -16,7 +17,7 @@ from clarion.analytics.queries import metric_rows
 from clarion.analytics.scope import scoped
 from clarion.analytics.sources import OUTCOMES, sent_with_outcomes
 from clarion.stores.events import EventStore
-from clarion.stores.events.send_facts import catch_up, current, fold
+from clarion.stores.events.send_facts import OUTCOME_ROWS, catch_up, current, fold
 
 WS, OTHER = "ws_facts", "ws_other"
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
@@ -122,6 +123,35 @@ def test_facts_survive_a_restart_and_keep_folding(tmp_path: Path) -> None:
         store.append("events", [event(f"k{n}", n, "email_click") for n in range(0, 10, 3)])
         assert_facts_match_events(store)
         assert fold(store).events == 4
+        assert_facts_match_events(store)
+
+
+def test_with_nothing_new_since_the_fold_a_read_is_the_facts_alone(tmp_path: Path) -> None:
+    def reads_the_tail() -> bool:
+        facts = current(store, WS)
+        assert facts is not None
+        return OUTCOME_ROWS in ibis.to_sql(facts, dialect="duckdb")
+
+    with EventStore.open(f"duckdb://{tmp_path / 'e.duckdb'}") as store:
+        store.create_schema()
+        store.append("message_sends", [send(1), send(2), send(3, ws=OTHER)])
+        store.append("events", [event("o1", 1, "email_open")])
+        fold(store)
+        assert not reads_the_tail()
+        assert_facts_match_events(store)
+        # Another workspace's outcomes and sends, and page views, are nothing new for this one.
+        store.append("message_sends", [send(4, ws=OTHER)])
+        store.append(
+            "events", [event("o3", 3, "email_open", ws=OTHER), event("p1", 1, "page_view")]
+        )
+        assert not reads_the_tail()
+        assert_facts_match_events(store)
+        store.append("events", [event("c2", 2, "email_click")])  # an outcome of ours: the tail
+        assert reads_the_tail()
+        assert_facts_match_events(store)
+        fold(store)
+        store.append("message_sends", [send(5)])  # a send of ours: the tail too
+        assert reads_the_tail()
         assert_facts_match_events(store)
 
 

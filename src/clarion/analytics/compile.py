@@ -1,21 +1,22 @@
-"""Compile metric definitions to Ibis: one query per source and unit, sufficient statistics out."""
+"""Compile metric definitions to one Ibis query: each source read once, sufficient statistics."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
+from clarion.analytics.contracts import Sums
 from clarion.analytics.dictionary import Measure, MetricDefinition
 from clarion.analytics.scope import Scoped
 from clarion.analytics.sources import SOURCES, Dimension, SourceName
 
-SUMS = ("n", "num_sum", "num_sum_squares", "den_sum", "den_sum_squares", "sum_products")
+SourceKey = tuple[SourceName, str | None]  # a source and the column its units group by
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,57 @@ class Where:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """Where one metric's sums are in the result: its part's rows, and which columns."""
+
+    part: int
+    x: int  # the numerator's measure: columns s{x} (Σx) and q{x} (Σx²)
+    y: int | None  # the denominator's measure; None for a total (1 per unit)
+    product: int | None  # column p{product} holds Σxy
+
+    def sums(self, row: Mapping[str, Any]) -> Sums:
+        """The metric's sufficient statistics from a result row of its part."""
+        n = int(row["n"] or 0)
+        x, xx = _number(row[f"s{self.x}"]), _number(row[f"q{self.x}"])
+        if self.y is None or self.product is None:
+            return Sums(n, x, xx, float(n), float(n), x)
+        y, yy = _number(row[f"s{self.y}"]), _number(row[f"q{self.y}"])
+        return Sums(n, x, xx, y, yy, _number(row[f"p{self.product}"]))
+
+
+@dataclass(frozen=True)
 class Compiled:
-    """One Ibis expression giving sums per group, and the metrics whose sums it holds."""
+    """One Ibis expression giving sums per group, and where each metric's sums are.
+
+    Its columns are the groups' dimensions, ``part``, ``n`` (units), and per measure of a
+    part ``s{i}`` (Σ) and ``q{i}`` (Σ²), per pair ``p{k}`` (Σ of products). A group has one
+    row per part that saw it; a metric's sums are in its part's row (``slots``).
+    """
 
     expression: ir.Table
-    metrics: tuple[str, ...]  # columns are f"{metric}__{sum}" for each sum in SUMS
+    slots: dict[str, Slot]
+
+
+@dataclass
+class _Columns:
+    """A part's measures and products, each computed once however many metrics use it."""
+
+    measures: dict[Any, int] = field(default_factory=dict)
+    products: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def measure(self, key: Any) -> int:
+        return self.measures.setdefault(key, len(self.measures))
+
+    def slot(self, part: int, x: Any, y: Any | None) -> Slot:
+        ix = self.measure(x)
+        if y is None:
+            return Slot(part, ix, None, None)
+        iy = self.measure(y)
+        return Slot(part, ix, iy, self.products.setdefault((ix, iy), len(self.products)))
+
+
+def _number(value: Any) -> float:
+    return float(value or 0.0)
 
 
 def _facts(scope: Scoped, source: SourceName, where: Where, keys: Sequence[str]) -> ir.Table:
@@ -46,89 +93,53 @@ def _facts(scope: Scoped, source: SourceName, where: Where, keys: Sequence[str])
     return table
 
 
-def _units(
-    facts: ir.Table, keys: Sequence[str], unit: str | None, values: dict[str, Measure]
-) -> ir.Table:
-    """One row per unit (per row when ``unit`` is None) with each measure's value."""
+def _units(facts: ir.Table, keys: Sequence[str], unit: str | None, measures: Any) -> ir.Table:
+    """One row per unit (per row when ``unit`` is None) with each measure's value, m{i}."""
+    values = {f"m{i}": measure.value(facts) for measure, i in measures.items()}
     if unit is None:
-        return facts.select(*keys, **{name: m.value(facts) for name, m in values.items()})
-    return facts.group_by([*keys, unit]).aggregate(
-        **{name: m.value(facts) for name, m in values.items()}
-    )
+        return facts.select(*keys, **values)
+    return facts.group_by([*keys, unit]).aggregate(**values)
 
 
-def _sums(units: ir.Table, by: Sequence[str], pairs: dict[str, tuple[str, str | None]]) -> ir.Table:
-    """n, Σx, Σx², Σy, Σy², Σxy per group, for each metric's (numerator, denominator) columns."""
-    aggregates: dict[str, Any] = {}
-    for name, (num_column, den_column) in pairs.items():
-        num = units[num_column].cast("float64")
-        aggregates[f"{name}__n"] = units.count()
-        aggregates[f"{name}__num_sum"] = num.sum()
-        aggregates[f"{name}__num_sum_squares"] = (num * num).sum()
-        if den_column is None:  # a total: the denominator is 1 per unit
-            aggregates[f"{name}__den_sum"] = units.count().cast("float64")
-            aggregates[f"{name}__den_sum_squares"] = units.count().cast("float64")
-            aggregates[f"{name}__sum_products"] = num.sum()
-            continue
-        den = units[den_column].cast("float64")
-        aggregates[f"{name}__den_sum"] = den.sum()
-        aggregates[f"{name}__den_sum_squares"] = (den * den).sum()
-        aggregates[f"{name}__sum_products"] = (num * den).sum()
-    if by:
-        return units.group_by(list(by)).aggregate(**aggregates)
+def _aggregate(units: ir.Table, keys: Sequence[str], columns: _Columns) -> ir.Table:
+    """n, Σm, Σm² of each measure and Σ of each product, per group of ``keys``."""
+    values = [units[f"m{i}"].cast("float64") for i in range(len(columns.measures))]
+    aggregates: dict[str, Any] = {"n": units.count()}
+    for i, value in enumerate(values):
+        aggregates[f"s{i}"] = value.sum()
+        aggregates[f"q{i}"] = (value * value).sum()
+    for (i, j), k in columns.products.items():
+        aggregates[f"p{k}"] = (values[i] * values[j]).sum()
+    if keys:
+        return units.group_by(list(keys)).aggregate(**aggregates)
     return units.aggregate(**aggregates)
 
 
-def _same_units(
-    scope: Scoped,
-    definitions: Sequence[MetricDefinition],
-    by: Sequence[str],
-    where: Where,
-) -> Compiled:
-    first = definitions[0].numerator
-    facts = _facts(scope, first.source, where, by)
-    values: dict[str, Measure] = {}
-    pairs: dict[str, tuple[str, str | None]] = {}
-    for d in definitions:
-        values[f"{d.name}__x"] = d.numerator
-        if d.denominator is not None:
-            values[f"{d.name}__y"] = d.denominator
-        pairs[d.name] = (f"{d.name}__x", None if d.denominator is None else f"{d.name}__y")
-    units = _units(facts, by, first.unit, values)
-    return Compiled(_sums(units, by, pairs), tuple(d.name for d in definitions))
+def _rolled_up(sums: ir.Table, by: Sequence[str]) -> ir.Table:
+    """Sums by day cell added up to the groups ``by`` (rows nest in cells, so sums add)."""
+    totals = {c: sums[c].sum() for c in sums.columns if c not in (*by, "day")}
+    return sums.group_by(list(by)).aggregate(**totals) if by else sums.aggregate(**totals)
 
 
-def _day_cells(
-    scope: Scoped,
-    definitions: Sequence[MetricDefinition],
-    by: Sequence[str],
-    where: Where,
-) -> Compiled:
-    """Numerator and denominator from different sources meet in day cells (group × day)."""
-    keys = [*by, *(["day"] if "day" not in by else [])]
-    measures: dict[tuple[SourceName, str | None], dict[str, Measure]] = defaultdict(dict)
-    pairs: dict[str, tuple[str, str | None]] = {}
-    for d in definitions:
-        assert d.denominator is not None  # a total always has the same units
-        measures[(d.numerator.source, d.numerator.unit)][f"{d.name}__x"] = d.numerator
-        measures[(d.denominator.source, d.denominator.unit)][f"{d.name}__y"] = d.denominator
-        pairs[d.name] = (f"{d.name}__x", f"{d.name}__y")
-    columns = [column for values in measures.values() for column in values]
-    parts = []
-    for (source, unit), values in measures.items():
-        units = _units(_facts(scope, source, where, keys), keys, unit, values)
-        cells = units.group_by(keys).aggregate(
-            **{c: units[c].cast("float64").sum() for c in values}
-        )
-        zero = ibis.literal(0.0)
-        # Keys may be NOT NULL in one source and nullable in another; a union needs one type.
-        aligned = {k: cells[k].cast(cells[k].type().copy(nullable=True)) for k in keys}
-        parts.append(
-            cells.select(**aligned, **{c: cells[c] if c in values else zero for c in columns})
-        )
-    union = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
-    cells = union.group_by(keys).aggregate(**{c: union[c].sum() for c in columns})
-    return Compiled(_sums(cells, by, pairs), tuple(d.name for d in definitions))
+@dataclass
+class _Plan:
+    """Which metrics each source serves, whole (same units) or as day-cell totals."""
+
+    same: dict[SourceKey, list[MetricDefinition]] = field(default_factory=lambda: defaultdict(list))
+    cells: dict[SourceKey, list[Measure]] = field(default_factory=lambda: defaultdict(list))
+    crossing: list[MetricDefinition] = field(default_factory=list)
+
+    @staticmethod
+    def of(definitions: Sequence[MetricDefinition]) -> _Plan:
+        plan = _Plan()
+        for d in definitions:
+            if d.denominator is None or d.same_units:
+                plan.same[(d.numerator.source, d.numerator.unit)].append(d)
+                continue
+            plan.crossing.append(d)
+            plan.cells[(d.numerator.source, d.numerator.unit)].append(d.numerator)
+            plan.cells[(d.denominator.source, d.denominator.unit)].append(d.denominator)
+        return plan
 
 
 def compile_metrics(
@@ -136,20 +147,95 @@ def compile_metrics(
     definitions: Sequence[MetricDefinition],
     by: Sequence[Dimension],
     where: Where,
-) -> list[Compiled]:
-    """The fewest queries that give every metric's sums by ``by``: one per source and unit.
+) -> Compiled:
+    """One query giving every metric's sums by ``by``, each source read once where it can be.
 
     A metric whose numerator and denominator come from different sources (CPA: cost from ad
-    spend, conversions from events) is computed over day cells, where both are summed.
+    spend, conversions from events) is computed over day cells, where both are summed. A
+    source whose unit is a row gives its own metrics and its day cells from one pass, since
+    rows nest in cells; a source with larger units (sessions, contacts, which may span days)
+    is grouped once for its metrics and once for its cells.
     """
-    groups: dict[tuple[SourceName, str | None], list[MetricDefinition]] = defaultdict(list)
-    crossing = []
+    plan = _Plan.of(definitions)
+    grain = [*by, *(["day"] if "day" not in by else [])]
+    parts: list[ir.Table] = []
+    slots: dict[str, Slot] = {}
+    cell_tables: list[tuple[ir.Table, dict[Measure, int]]] = []
+    for key in dict.fromkeys([*plan.same, *plan.cells]):
+        source, unit = key
+        columns = _Columns()
+        part = len(parts)
+        for d in plan.same.get(key, []):
+            slots[d.name] = columns.slot(part, d.numerator, d.denominator)
+        needed = plan.cells.get(key, [])
+        one_pass = unit is None or grain == list(by)
+        if one_pass:
+            for measure in needed:
+                columns.measure(measure)
+        keys = grain if needed and one_pass else by
+        if plan.same.get(key) or one_pass:
+            units = _units(_facts(scope, source, where, keys), keys, unit, columns.measures)
+            table = _aggregate(units, keys, columns)
+        if needed and one_pass:
+            cell_tables.append((table, {m: columns.measures[m] for m in needed}))
+        elif needed:
+            cell_columns = _Columns()
+            for measure in needed:
+                cell_columns.measure(measure)
+            cell_units = _units(
+                _facts(scope, source, where, grain), grain, unit, cell_columns.measures
+            )
+            cell_tables.append((_aggregate(cell_units, grain, cell_columns), cell_columns.measures))
+        if plan.same.get(key):
+            parts.append(table if list(keys) == list(by) else _rolled_up(table, by))
+    if plan.crossing:
+        parts.append(_crossing(cell_tables, plan.crossing, by, grain, slots=slots, part=len(parts)))
+    return Compiled(_one_table(parts, by), slots)
+
+
+def _crossing(
+    cell_tables: Sequence[tuple[ir.Table, dict[Measure, int]]],
+    definitions: Sequence[MetricDefinition],
+    by: Sequence[str],
+    grain: Sequence[str],
+    *,
+    slots: dict[str, Slot],
+    part: int,
+) -> ir.Table:
+    """The sums of metrics across sources, over day cells: a cell is a unit, and its values
+    are each source's totals in it (0 where a source has no rows)."""
+    columns = _Columns()
     for d in definitions:
-        if d.same_units:
-            groups[(d.numerator.source, d.numerator.unit)].append(d)
-        else:
-            crossing.append(d)
-    compiled = [_same_units(scope, group, by, where) for group in groups.values()]
-    if crossing:
-        compiled.append(_day_cells(scope, crossing, by, where))
-    return compiled
+        slots[d.name] = columns.slot(part, d.numerator, d.denominator)
+    zero = ibis.literal(0.0)
+    aligned = []
+    for table, measures in cell_tables:
+        values = {f"m{i}": zero for i in range(len(columns.measures))}
+        for measure, i in measures.items():
+            values[f"m{columns.measures[measure]}"] = table[f"s{i}"]
+        # Keys may be NOT NULL in one source and nullable in another; a union needs one type.
+        keys = {k: table[k].cast(table[k].type().copy(nullable=True)) for k in grain}
+        aligned.append(table.select(**keys, **values))
+    union = aligned[0] if len(aligned) == 1 else ibis.union(*aligned, distinct=False)
+    cells = union.group_by(list(grain)).aggregate(
+        **{c: union[c].sum() for c in union.columns if c not in grain}
+    )
+    return _aggregate(cells, by, columns)
+
+
+def _one_table(parts: Sequence[ir.Table], by: Sequence[str]) -> ir.Table:
+    """The parts as one query (the engine then reads a source shared by parts once): their
+    rows one under the other, numbered by ``part``, columns a part lacks left null."""
+    names = [c for part in parts for c in part.columns if c not in by]
+    width = dict.fromkeys(names)
+    aligned = []
+    for index, table in enumerate(parts):
+        columns: dict[str, Any] = {
+            k: table[k].cast(table[k].type().copy(nullable=True)) for k in by
+        }
+        columns["part"] = ibis.literal(index, type="int64")
+        for c in width:
+            kind = "int64" if c == "n" else "float64"
+            columns[c] = table[c].cast(kind) if c in table.columns else ibis.null(kind)
+        aligned.append(table.select(**columns))
+    return aligned[0] if len(aligned) == 1 else ibis.union(*aligned, distinct=False)

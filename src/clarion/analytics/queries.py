@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import ibis.expr.types as ir
 
-from clarion.analytics.compile import SUMS, Where, compile_metrics
+from clarion.analytics.compile import Where, compile_metrics
 from clarion.analytics.contracts import MetricRow, Sums
 from clarion.analytics.dictionary import DEFINITIONS, NOT_DEFINED
 from clarion.analytics.estimates import estimates
@@ -76,14 +76,14 @@ def metric_rows(
     definitions = [DEFINITIONS[name] for name in names]
     where = Where(campaign_refs, since, until)
     found: dict[tuple[Any, ...], dict[str, Sums]] = {}
-    for compiled in compile_metrics(scope, definitions, dims, where):
-        table = run(compiled.expression).to_pylist()
-        for record in table:
-            group = tuple(record[d] for d in dims)
-            sums = found.setdefault(group, {})
-            for name in compiled.metrics:
-                values = [record[f"{name}__{s}"] for s in SUMS]
-                sums[name] = Sums(int(values[0]), *(float(v or 0.0) for v in values[1:]))
+    compiled = compile_metrics(scope, definitions, dims, where)
+    by_part: dict[int, list[str]] = {}
+    for name, slot in compiled.slots.items():
+        by_part.setdefault(slot.part, []).append(name)
+    for record in run(compiled.expression).to_pylist():
+        sums = found.setdefault(tuple(record[d] for d in dims), {})
+        for name in by_part.get(record["part"], []):
+            sums[name] = compiled.slots[name].sums(record)
     groups = sorted(found, key=lambda g: tuple(str(v) for v in g))
     columns = {
         name: estimates(DEFINITIONS[name], [found[g].get(name, _EMPTY) for g in groups])

@@ -291,6 +291,12 @@ def current(store: EventStore, workspace_id: str) -> ir.Table | None:
         return None
     mark = found[0]
     mine = ibis.literal(workspace_id)
+    if not _tail_touches(raw, mark, workspace_id):
+        # Nothing since the mark: the facts are exact as they stand, and the tail's joins
+        # (~0.2 s over 10M facts even when empty) are skipped. A fold that lands before the
+        # read only brings the facts to a later mark, exact too.
+        bare = connection.table(FACTS)
+        return bare.filter(bare.workspace_id == mine).select(*SEND_COLUMNS, *OUTCOMES)
     # Each use of the facts below is written differently on purpose: Ibis turns a repeated
     # expression into a shared CTE, which DuckDB materialises (10M rows, 0.5 s at 50M events).
     facts = connection.table(FACTS)
@@ -332,6 +338,17 @@ def current(store: EventStore, workspace_id: str) -> ir.Table | None:
         *SEND_COLUMNS, **{n: fresh[n] | fresh[f"l_{n}"].fill_null(False) for n in OUTCOMES}
     )
     return _union(untouched.select(*SEND_COLUMNS, *OUTCOMES), fresh)
+
+
+def _tail_touches(con: Any, mark: Mark, workspace_id: str) -> bool:
+    """Whether the workspace has a message event or a sent send at or after the mark."""
+    query = (
+        f"SELECT EXISTS (SELECT 1 FROM {OUTCOME_ROWS} WHERE clarion_row >= ? "  # noqa: S608
+        f"AND workspace_id = ?) OR EXISTS (SELECT 1 FROM {SEND_ROWS} WHERE clarion_row >= ? "
+        "AND workspace_id = ?)"
+    )
+    params = [mark.events_upto, workspace_id, mark.sends_upto, workspace_id]
+    return bool(con.execute(query, params).fetchall()[0][0])
 
 
 def _union(*tables: ir.Table) -> ir.Table:
