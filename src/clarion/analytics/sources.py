@@ -69,6 +69,8 @@ def _dims(
     none = ibis.literal(NONE)
     return {
         "campaign": _text(campaign),
+        # As stored (null: no campaign), so a filter on it reaches the engine's scan.
+        "campaign_ref": campaign.cast("string"),
         "channel": _text(channel),
         "ad_set": none if ad_set is None else _text(ad_set),
         "segment": none if segment is None else _text(segment),

@@ -1,0 +1,45 @@
+"""Asking the same metrics again reuses their SQL, and still reads the rows stored since."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from clarion.analytics import queries
+from clarion.analytics.queries import metric_rows
+from clarion.analytics.scope import scoped
+from clarion.stores.events import EventStore
+
+T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
+
+
+def send(n: int) -> dict[str, Any]:
+    return {
+        "message_id": f"m{n}",
+        "workspace_id": "ws_reuse",
+        "campaign_id": "cmp_1",
+        "contact_id": f"c{n}",
+        "channel": "email",
+        "variant": "A",
+        "sent_at": T0 + timedelta(days=n % 2),
+        "status": "sent",
+    }
+
+
+def sent_by_week(store: EventStore) -> dict[str, float | None]:
+    rows = metric_rows(scoped(store, "ws_reuse"), ["sent"], ["week"])
+    return {row.group["week"]: row.metrics["sent"].value for row in rows}
+
+
+def test_the_same_question_is_compiled_once_and_still_sees_new_rows(tmp_path: Path) -> None:
+    with EventStore.open(f"duckdb://{tmp_path / 'e.duckdb'}") as store:
+        store.create_schema()
+        store.append("message_sends", [send(1), send(2)])
+        assert sent_by_week(store) == {"2027-05-03": 2.0}  # a week is shown as its first day
+        compiled = queries._duckdb_sql.cache_info()
+        store.append("message_sends", [send(3)])
+        assert sent_by_week(store) == {"2027-05-03": 3.0}
+        again = queries._duckdb_sql.cache_info()
+        assert again.hits == compiled.hits + 1
+        assert again.misses == compiled.misses
