@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.harness import Record
+from clarion.analytics import queries
 from clarion.analytics.funnels import FunnelStep, funnel_expression
 from clarion.analytics.queries import metric_rows
 from clarion.analytics.scope import scoped
@@ -309,7 +310,9 @@ def child(path: str) -> dict[str, Any]:
         scope = scoped(store, WORKSPACE)
 
         def through_clarion() -> list[Any]:
-            return metric_rows(scope, KPIS, BY, campaign_refs=(CAMPAIGN, "bench"))
+            # As the API asks: a fresh scope, so the send facts' mark is read each time.
+            fresh = scoped(store, WORKSPACE)
+            return metric_rows(fresh, KPIS, BY, campaign_refs=(CAMPAIGN, "bench"))
 
         def by_hand() -> list[dict[str, Any]]:
             return raw.sql(HAND_SQL).to_arrow_table().to_pylist()  # type: ignore[no-any-return]
@@ -332,6 +335,10 @@ def child(path: str) -> dict[str, Any]:
         if scope.send_outcomes() is None:
             raise AssertionError("the send facts were not folded before measuring")
         through_clarion(), by_hand()  # warm both: file pages, plans
+        queries.duckdb_sql.cache_clear()  # the first time a table is asked, Ibis compiles it
+        started = time.perf_counter()
+        through_clarion()
+        first = time.perf_counter() - started
         (ours, rows), (hand, hand_rows) = _median_pair(through_clarion, by_hand)
         raw_seconds, raw_rows = _median_pair(from_raw_events, by_hand)[0]
         hand_facts, hand_facts_rows = _median_pair(through_clarion, by_hand_from_facts)[1]
@@ -345,6 +352,7 @@ def child(path: str) -> dict[str, Any]:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {
             "clarion_seconds": ours,
+            "clarion_first_seconds": first,
             "raw_seconds": raw_seconds,
             "hand_facts_seconds": hand_facts,
             "hand_seconds": hand,
@@ -538,6 +546,12 @@ def run(quick: bool) -> list[Record]:
             met=None if quick else ratio <= TARGET_RATIO,
         ),
         Record(NAME, f"{table}: hand-written SQL", hand, "s"),
+        Record(
+            NAME,
+            f"{table}: through the dictionary, asked the first time (its SQL compiled by Ibis)",
+            result["clarion_first_seconds"],
+            "s",
+        ),
         Record(
             NAME,
             f"{table}: through the dictionary, beside hand-written SQL over the send facts",

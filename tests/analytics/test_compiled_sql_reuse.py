@@ -37,9 +37,9 @@ def test_the_same_question_is_compiled_once_and_still_sees_new_rows(tmp_path: Pa
         store.create_schema()
         store.append("message_sends", [send(1), send(2)])
         assert sent_by_week(store) == {"2027-05-03": 2.0}  # a week is shown as its first day
-        compiled = queries._duckdb_sql.cache_info()
+        compiled = queries.duckdb_sql.cache_info()
         store.append("message_sends", [send(3)])
         assert sent_by_week(store) == {"2027-05-03": 3.0}
-        again = queries._duckdb_sql.cache_info()
+        again = queries.duckdb_sql.cache_info()
         assert again.hits == compiled.hits + 1
         assert again.misses == compiled.misses

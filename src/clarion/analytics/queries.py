@@ -34,13 +34,13 @@ def run_here(expression: ir.Table) -> Any:
     """
     backend = ibis.get_backend(expression)
     if isinstance(backend, DuckDBBackend):
-        table = backend.con.sql(_duckdb_sql(expression.op(), backend)).to_arrow_table()
+        table = backend.con.sql(duckdb_sql(expression.op(), backend)).to_arrow_table()
         return table.cast(expression.schema().to_pyarrow())  # Ibis's types (a week is a date)
     return expression.to_pyarrow()
 
 
 @lru_cache(maxsize=64)
-def _duckdb_sql(operation: Any, backend: DuckDBBackend) -> str:
+def duckdb_sql(operation: Any, backend: DuckDBBackend) -> str:
     """The SQL of an Ibis expression (its operation, equal for equal expressions)."""
     return str(backend.compile(operation.to_expr()))
 
