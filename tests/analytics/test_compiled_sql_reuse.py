@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from clarion.analytics import queries
 from clarion.analytics.queries import metric_rows
 from clarion.analytics.scope import scoped
 from clarion.stores.events import EventStore
+from clarion.stores.events.send_facts import fold
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
 
@@ -43,3 +45,22 @@ def test_the_same_question_is_compiled_once_and_still_sees_new_rows(tmp_path: Pa
         again = queries.duckdb_sql.cache_info()
         assert again.hits == compiled.hits + 1
         assert again.misses == compiled.misses
+
+
+def test_each_thread_asks_through_its_own_connection(tmp_path: Path) -> None:
+    # The server answers from worker threads, each with its own DuckDB connection; tables
+    # remembered for one thread must not end up in another thread's expression.
+    with EventStore.open(f"duckdb://{tmp_path / 'e.duckdb'}") as store:
+        store.create_schema()
+        store.append("message_sends", [send(1), send(2)])
+        fold(store)
+
+        def sent_and_converted(_: int) -> list[tuple[float | None, float | None]]:
+            rows = metric_rows(scoped(store, "ws_reuse"), ["sent", "conversions"], [])
+            return [(r.metrics["sent"].value, r.metrics["conversions"].value) for r in rows]
+
+        # The send facts (read through the thread's connection) beside the events table.
+        assert sent_and_converted(0) == [(2.0, 0.0)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(sent_and_converted, range(4)))
+        assert answers == [[(2.0, 0.0)]] * 4

@@ -40,9 +40,12 @@ class EventStore:
         self._clock: Clock = clock or SystemClock()
         # A DuckDB connection must not run two statements at once from two threads.
         self._write_lock = threading.Lock()
-        # Ibis tables by name: asking DuckDB for a schema costs ~3 ms, and every analytics
-        # call reads several tables. Tables are never altered once created (create_schema).
-        self._tables: dict[str, ibis.Table] = {}
+        # Ibis tables by connection and name: asking DuckDB for a schema costs ~3 ms, and every
+        # analytics call reads several tables. Tables are never altered once created
+        # (create_schema). Each thread has its own connection (DuckDBBackend.ibis), and an
+        # expression must not mix two, so the connection is part of the key; connections live
+        # as long as the store, so their ids are not reused before close() clears this.
+        self._tables: dict[tuple[int, str], ibis.Table] = {}
 
     @classmethod
     def open(cls, url: str, *, read_only: bool = False, clock: Clock | None = None) -> EventStore:
@@ -120,9 +123,11 @@ class EventStore:
     def table(self, name: str) -> ibis.Table:
         """The named table as an Ibis expression, unscoped: callers filter by workspace_id."""
         spec = _spec(name)
-        found = self._tables.get(spec.name)
+        connection = self._open_backend().ibis
+        key = (id(connection), spec.name)
+        found = self._tables.get(key)
         if found is None:
-            found = self._tables[spec.name] = self._open_backend().ibis.table(spec.name)
+            found = self._tables[key] = connection.table(spec.name)
         return found
 
     @property
