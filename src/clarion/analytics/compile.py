@@ -169,33 +169,30 @@ def compile_metrics(
     cell_tables: list[tuple[ir.Table, dict[Measure, int]]] = []
     for key in dict.fromkeys([*plan.same, *plan.cells]):
         source, unit = key
+        same, needed = plan.same.get(key, []), plan.cells.get(key, [])
         columns = _Columns()
-        part = len(parts)
-        for d in plan.same.get(key, []):
-            slots[d.name] = columns.slot(part, d.numerator, d.denominator)
-        needed = plan.cells.get(key, [])
-        one_pass = unit is None or grain == list(by)
-        if one_pass:
-            for measure in needed:
-                columns.measure(measure)
-        keys = grain if needed and one_pass else by
-        if plan.same.get(key) or one_pass:
-            units = _units(_facts(scope, source, where, keys), keys, unit, columns.measures)
-            table = _aggregate(units, keys, columns)
-        if needed and one_pass:
-            cell_tables.append((table, {m: columns.measures[m] for m in needed}))
-        elif needed:
+        for d in same:
+            slots[d.name] = columns.slot(len(parts), d.numerator, d.denominator)
+        if needed and (unit is None or grain == list(by)):  # one pass: sums and cells
+            cells = {measure: columns.measure(measure) for measure in needed}
+            units = _units(_facts(scope, source, where, grain), grain, unit, columns.measures)
+            table = _aggregate(units, grain, columns)
+            cell_tables.append((table, cells))
+            if same:
+                parts.append(table if grain == list(by) else _rolled_up(table, by))
+            continue
+        if same:
+            units = _units(_facts(scope, source, where, by), by, unit, columns.measures)
+            parts.append(_aggregate(units, by, columns))
+        if needed:  # units may span days: grouped again by day cell
             cell_columns = _Columns()
-            for measure in needed:
-                cell_columns.measure(measure)
-            cell_units = _units(
-                _facts(scope, source, where, grain), grain, unit, cell_columns.measures
-            )
-            cell_tables.append((_aggregate(cell_units, grain, cell_columns), cell_columns.measures))
-        if plan.same.get(key):
-            parts.append(table if list(keys) == list(by) else _rolled_up(table, by))
+            cells = {measure: cell_columns.measure(measure) for measure in needed}
+            units = _units(_facts(scope, source, where, grain), grain, unit, cell_columns.measures)
+            cell_tables.append((_aggregate(units, grain, cell_columns), cells))
     if plan.crossing:
-        parts.append(_crossing(cell_tables, plan.crossing, by, grain, slots=slots, part=len(parts)))
+        crossing, crossing_slots = _crossing(cell_tables, plan.crossing, by, grain, part=len(parts))
+        parts.append(crossing)
+        slots.update(crossing_slots)
     return Compiled(_one_table(parts, by), slots)
 
 
@@ -205,14 +202,12 @@ def _crossing(
     by: Sequence[str],
     grain: Sequence[str],
     *,
-    slots: dict[str, Slot],
     part: int,
-) -> ir.Table:
+) -> tuple[ir.Table, dict[str, Slot]]:
     """The sums of metrics across sources, over day cells: a cell is a unit, and its values
-    are each source's totals in it (0 where a source has no rows)."""
+    are each source's totals in it (0 where a source has no rows). Also their slots."""
     columns = _Columns()
-    for d in definitions:
-        slots[d.name] = columns.slot(part, d.numerator, d.denominator)
+    slots = {d.name: columns.slot(part, d.numerator, d.denominator) for d in definitions}
     zero = ibis.literal(0.0)
     aligned = []
     for table, measures in cell_tables:
@@ -226,21 +221,21 @@ def _crossing(
     cells = union.group_by(list(grain)).aggregate(
         **{c: union[c].sum() for c in union.columns if c not in grain}
     )
-    return _aggregate(cells, by, columns)
+    return _aggregate(cells, by, columns), slots
 
 
 def _one_table(parts: Sequence[ir.Table], by: Sequence[str]) -> ir.Table:
     """The parts as one query (the engine then reads a source shared by parts once): their
     rows one under the other, numbered by ``part``, columns a part lacks left null."""
-    names = [c for part in parts for c in part.columns if c not in by]
-    width = dict.fromkeys(names)
+    # Every part's sum columns, each once, in the order first seen.
+    every = dict.fromkeys(c for part in parts for c in part.columns if c not in by)
     aligned = []
     for index, table in enumerate(parts):
         columns: dict[str, Any] = {
             k: table[k].cast(table[k].type().copy(nullable=True)) for k in by
         }
         columns["part"] = ibis.literal(index, type="int64")
-        for c in width:
+        for c in every:
             kind = "int64" if c == "n" else "float64"
             columns[c] = table[c].cast(kind) if c in table.columns else ibis.null(kind)
         aligned.append(table.select(**columns))
