@@ -20,6 +20,7 @@ from clarion.tracking.collector import Collector
 from clarion.tracking.enrich import classify_user_agent
 from clarion.tracking.enrichment import Signals, enrich_with
 from clarion.tracking.intake import MAX_BATCH, Problem, Rejected, email_pseudonym, to_row
+from clarion.tracking.plain_batch import EventColumns, decode_plain
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["tracking"])
@@ -112,16 +113,30 @@ def intake(
     user_agent: str | None,
     instance: Instance,
     keys: WriteKeyCache,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Parse, authenticate and check a batch: the rows to store and the rejected events."""
-    data = parse_body(body)
-    key = write_key_from(authorization, data, instance, keys)
-    batch = _batch(data)
-    now, agent = instance.clock.now(), classify_user_agent(user_agent)
+) -> tuple[list[dict[str, Any]] | EventColumns, list[dict[str, Any]]]:
+    """Parse, authenticate and check a batch: the rows to store and the rejected events.
+
+    A plain batch is checked in one compiled pass and comes back as columns; any doubt and
+    each event is checked on its own, naming every problem (decision 0051).
+    """
 
     def new_id() -> str:
         return instance.ids.new("evt")
 
+    plain, now = decode_plain(body), None
+    if plain is not None:
+        key = write_key_from(authorization, {"write_key": plain.write_key}, instance, keys)
+        now, agent = instance.clock.now(), classify_user_agent(user_agent)
+        columns = plain.check(
+            workspace_id=key.workspace_id, received_at=now, new_id=new_id, agent=agent
+        )
+        if columns is not None:
+            return columns, []
+    data = parse_body(body)
+    key = write_key_from(authorization, data, instance, keys)
+    batch = _batch(data)
+    if now is None:
+        now, agent = instance.clock.now(), classify_user_agent(user_agent)
     rows, rejected = [], []
     for index, event in enumerate(batch):
         try:
@@ -135,7 +150,7 @@ def intake(
 
 async def _intake(
     request: Request, instance: Instance
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]] | EventColumns, list[dict[str, Any]]]:
     return intake(
         await request.body(),
         authorization=request.headers.get("authorization"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +18,19 @@ from clarion.tracking.commit import (
     commit,
 )
 from clarion.tracking.intake import is_clamped
+from clarion.tracking.plain_batch import EventColumns
+
+_Pending = list[tuple[Submission, "asyncio.Future[Outcome]"]]
 
 
 class Collector:
     """Batches events from concurrent requests into one commit; acknowledges after it.
 
-    One flusher, one thread: the collector is the single writer of the events table, which is
-    what makes the duplicate check in ``commit`` exact.
+    One writer thread: the collector is the single writer of the events table, which is what
+    makes the duplicate check in ``commit`` exact. The writer takes whatever is waiting as
+    soon as it is free, so it works while the event loop checks the next requests: a burst of
+    requests does not wait for the loop to finish the whole burst before its first flush
+    (decision 0051).
     """
 
     def __init__(
@@ -32,34 +39,42 @@ class Collector:
         self.store = store
         self.max_wait = max_wait  # how long the first request of a flush waits for company
         self.max_rows = max_rows  # flush at once when this many rows are waiting
-        self._pending: list[tuple[Submission, asyncio.Future[Outcome]]] = []
+        self._pending: _Pending = []
         self._pending_rows = 0
-        self._wake = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clarion-commit")
-        self._task: asyncio.Task[None] | None = None
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self.flushes = 0
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="clarion-collector")
+        if self._thread is None:
+            self._loop = asyncio.get_running_loop()
+            self._closing = False
+            self._thread = threading.Thread(target=self._write, name="clarion-commit", daemon=True)
+            self._thread.start()
 
     async def submit(
-        self, rows: Sequence[dict[str, Any]], lookback: timedelta = DEFAULT_LOOKBACK
+        self,
+        rows: Sequence[dict[str, Any]] | EventColumns,
+        lookback: timedelta = DEFAULT_LOOKBACK,
     ) -> Outcome:
         """Wait until ``rows`` are committed (or found to be duplicates); raises on failure."""
         if not rows:
             return Outcome(0, 0)
-        if self._closing or self._task is None:
+        if self._closing or self._thread is None:
             raise RuntimeError("the collector is not running")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((Submission(rows, lookback), future))
-        self._pending_rows += len(rows)
-        self._wake.set()
+        with self._ready:
+            self._pending.append((Submission(rows, lookback), future))
+            self._pending_rows += len(rows)
+            self._ready.notify()
         return await future
 
-    async def submit_events(self, rows: Sequence[dict[str, Any]]) -> Outcome:
+    async def submit_events(self, rows: Sequence[dict[str, Any]] | EventColumns) -> Outcome:
         """Submit checked events: clamped ones with the wider lookback their retries need."""
+        if isinstance(rows, EventColumns):  # a plain batch: nothing in it was clamped
+            return await self.submit(rows)
         clamped = [r for r in rows if is_clamped(r)]
         if not clamped:
             return await self.submit(rows)
@@ -71,34 +86,53 @@ class Collector:
 
     async def stop(self) -> None:
         """Flush what is waiting, then stop."""
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-        self._executor.shutdown(wait=True)
+        thread = self._thread
+        if thread is None:
+            return
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+        await asyncio.to_thread(thread.join)
+        self._thread = None
+        await asyncio.sleep(0)  # let the last outcomes reach their requests
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            if self._pending_rows < self.max_rows and not self._closing:
-                await asyncio.sleep(self.max_wait)
-            self._wake.clear()
+    def _take(self) -> _Pending | None:
+        """The next flush's submissions, once some wait (and had a moment for company)."""
+        with self._ready:
+            idle = not self._pending
+            while not self._pending and not self._closing:
+                self._ready.wait()
+            if not self._pending:
+                return None  # closing, nothing left
+            # Work that waited for the last flush has had its company; a first request
+            # after a quiet spell waits up to max_wait for others.
+            deadline = time.monotonic() + (self.max_wait if idle else 0.0)
+            while self._pending_rows < self.max_rows and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._ready.wait(left)
             batch, self._pending, self._pending_rows = self._pending, [], 0
-            if batch:
-                try:
-                    outcomes = await loop.run_in_executor(
-                        self._executor, commit, self.store, [s for s, _ in batch]
-                    )
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                else:
-                    for (_, future), outcome in zip(batch, outcomes, strict=True):
-                        if not future.done():
-                            future.set_result(outcome)
-                self.flushes += 1
-            if self._closing and not self._pending:
+            return batch
+
+    def _write(self) -> None:
+        assert self._loop is not None
+        while (batch := self._take()) is not None:
+            try:
+                outcomes: list[Outcome] | BaseException = commit(self.store, [s for s, _ in batch])
+            except Exception as exc:  # every request of the flush hears of it
+                outcomes = exc
+            try:
+                self._loop.call_soon_threadsafe(self._settle, batch, outcomes)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
                 return
+
+    def _settle(self, batch: _Pending, outcomes: list[Outcome] | BaseException) -> None:
+        self.flushes += 1
+        for index, (_, future) in enumerate(batch):
+            if future.done():
+                continue
+            if isinstance(outcomes, BaseException):
+                future.set_exception(outcomes)
+            else:
+                future.set_result(outcomes[index])

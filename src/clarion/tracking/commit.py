@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import chain, compress
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from clarion.stores.events import EventStore
+from clarion.stores.events.batch import columns_to_arrow
+from clarion.stores.events.schema import EVENTS
+from clarion.tracking.plain_batch import EventColumns
 
 # A retried event carries its original ts, so it is looked for at that ts, give or take a
 # second; a narrow window is what keeps the check cheap on a large table. Events whose ts was
@@ -17,6 +23,7 @@ from clarion.stores.events import EventStore
 DEFAULT_LOOKBACK = timedelta(seconds=1)
 CLAMPED_LOOKBACK = timedelta(days=1)
 KEY = ("workspace_id", "event_id")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -29,9 +36,9 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Submission:
-    """One request's rows and how far back their duplicates may lie."""
+    """One request's rows (dicts, or checked columns) and how far back their duplicates lie."""
 
-    rows: Sequence[dict[str, Any]]
+    rows: Sequence[dict[str, Any]] | EventColumns
     lookback: timedelta = DEFAULT_LOOKBACK
 
 
@@ -40,31 +47,42 @@ def commit(store: EventStore, submissions: Sequence[Submission]) -> list[Outcome
 
     Callers must be the only writer of the events table (the collector's single flusher).
     """
-    seen: set[tuple[str, str]] = set()
-    owner: dict[tuple[str, str], int] = {}  # key -> index of the submission that brought it
-    fresh: list[dict[str, Any]] = []
-    for index, submission in enumerate(submissions):
-        for row in submission.rows:
-            key = (row["workspace_id"], row["event_id"])
-            if key not in seen:
-                seen.add(key)
-                owner[key] = index
-                fresh.append(row)
-    written: Counter[int] = Counter()
+    keys = [_keys(s.rows) for s in submissions]
+    kept = _first_of_each_key(keys)  # None: no key repeats in this flush (the common case)
+    written = [0] * len(submissions)
     # One statement per lookback, so a rare wide window does not widen everyone's search.
-    by_lookback: dict[timedelta, list[dict[str, Any]]] = {}
-    for row in fresh:
-        lookback = submissions[owner[(row["workspace_id"], row["event_id"])]].lookback
-        by_lookback.setdefault(lookback, []).append(row)
-    for lookback, rows in by_lookback.items():
-        since = min(r["ts"] for r in rows) - lookback
-        until = max(r["ts"] for r in rows) + timedelta(seconds=1)
-        keys = store.append_new(
-            "events", rows, keys=KEY, time_column="ts", since=since, until=until
+    by_lookback: dict[timedelta, list[int]] = {}
+    for index, submission in enumerate(submissions):
+        by_lookback.setdefault(submission.lookback, []).append(index)
+    for lookback, indexes in by_lookback.items():
+        batch, batch_keys, counts = _batch(
+            store, [submissions[i].rows for i in indexes], [keys[i] for i in indexes], kept, indexes
         )
+        if batch.num_rows == 0:
+            continue
+        times = pc.min_max(batch.column("ts").cast(pa.int64()))
+        since = _instant(times["min"].as_py()) - lookback
+        until = _instant(times["max"].as_py()) + timedelta(seconds=1)
+        stored = store.append_new(
+            "events",
+            batch,
+            keys=KEY,
+            time_column="ts",
+            since=since,
+            until=until,
+            key_values=batch_keys,
+        )
+        if stored.num_rows == batch.num_rows:  # all new: each submission wrote what it kept
+            for i, count in zip(indexes, counts, strict=True):
+                written[i] += count
+            continue
+        owner: dict[tuple[str, str], int] = {}  # key -> the submission whose row was kept
+        for i in indexes:
+            for key in keys[i]:
+                owner.setdefault(key, i)
         for key in zip(
-            keys.column("workspace_id").to_pylist(),
-            keys.column("event_id").to_pylist(),
+            stored.column("workspace_id").to_pylist(),
+            stored.column("event_id").to_pylist(),
             strict=True,
         ):
             written[owner[key]] += 1
@@ -72,3 +90,77 @@ def commit(store: EventStore, submissions: Sequence[Submission]) -> list[Outcome
         Outcome(accepted=written[i], duplicates=len(s.rows) - written[i])
         for i, s in enumerate(submissions)
     ]
+
+
+def _keys(rows: Sequence[dict[str, Any]] | EventColumns) -> list[tuple[str, str]]:
+    if isinstance(rows, EventColumns):
+        return list(zip(rows.columns["workspace_id"], rows.columns["event_id"], strict=True))
+    return [(row["workspace_id"], row["event_id"]) for row in rows]
+
+
+def _first_of_each_key(keys: list[list[tuple[str, str]]]) -> list[list[bool]] | None:
+    """Per submission, which rows carry a key for the first time in this flush (None: all)."""
+    total = sum(map(len, keys))
+    if len(set().union(*keys)) == total:
+        return None
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for submission in keys:
+        mask = []
+        for key in submission:
+            mask.append(key not in seen)
+            seen.add(key)
+        kept.append(mask)
+    return kept
+
+
+def _batch(
+    store: EventStore,
+    parts: list[Sequence[dict[str, Any]] | EventColumns],
+    part_keys: list[list[tuple[str, str]]],
+    kept: list[list[bool]] | None,
+    indexes: list[int],
+) -> tuple[pa.Table, list[tuple[str, str]], list[int]]:
+    """The parts' rows (only those ``kept``) as one Arrow batch, its keys, each part's count.
+
+    Columns from plain batches are joined before Arrow sees them: one conversion per column
+    for the whole flush costs far less than one per request.
+    """
+    plain: list[dict[str, list[Any]]] = []  # the kept columns of each plain batch
+    rows: list[dict[str, Any]] = []
+    column_keys: list[tuple[str, str]] = []
+    row_keys: list[tuple[str, str]] = []
+    counts = []
+    for index, part, keys in zip(indexes, parts, part_keys, strict=True):
+        keep = None if kept is None else kept[index]
+        chosen_keys = keys if keep is None else list(compress(keys, keep))
+        if isinstance(part, EventColumns):
+            if part.count:
+                plain.append(part.columns if keep is None else _kept(part.columns, keep))
+            column_keys.extend(chosen_keys)
+        else:
+            rows.extend(part if keep is None else compress(part, keep))
+            row_keys.extend(chosen_keys)
+        counts.append(len(chosen_keys))
+    # One list per column for the whole flush, joined in C: with many one-event requests a
+    # join per request and column cost more than the insert itself.
+    columns = (
+        {name: list(chain.from_iterable(part[name] for part in plain)) for name in plain[0]}
+        if plain
+        else {}
+    )
+    tables = []
+    if columns:
+        tables.append(columns_to_arrow(EVENTS, columns))
+    if rows or not tables:
+        tables.append(store.batch("events", rows))
+    batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    return batch, column_keys + row_keys, counts
+
+
+def _kept(columns: dict[str, list[Any]], keep: list[bool]) -> dict[str, list[Any]]:
+    return {name: list(compress(values, keep)) for name, values in columns.items()}
+
+
+def _instant(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)

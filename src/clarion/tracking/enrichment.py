@@ -29,8 +29,8 @@ class Signals:
 
 # Traffic repeats itself (the same landing pages, referrers and campaigns), so the pure
 # classifiers' answers are cached: this keeps enrichment to a few microseconds per event.
-_parse_utm = lru_cache(maxsize=8192)(parse_utm)
-_classify_referrer = lru_cache(maxsize=8192)(classify_referrer)
+cached_utm = lru_cache(maxsize=8192)(parse_utm)
+cached_referrer = lru_cache(maxsize=8192)(classify_referrer)
 
 
 def enrich_row(row: dict[str, Any], signals: Signals) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def enrich_with(row: dict[str, Any], agent: UserAgent) -> dict[str, Any]:
     url = row.get("url")
     # Written out rather than as any(...) over the names: this runs for every posted event.
     if url and not (row.get("utm_source") or row.get("utm_medium") or row.get("utm_campaign")):
-        utm = _parse_utm(url)
+        utm = cached_utm(url)
         row["utm_source"], row["utm_medium"], row["utm_campaign"] = (
             utm.source,
             utm.medium,
@@ -52,7 +52,7 @@ def enrich_with(row: dict[str, Any], agent: UserAgent) -> dict[str, Any]:
         row["utm_term"], row["utm_content"] = utm.term, utm.content
     referrer, medium = row.get("referrer"), row.get("utm_medium")
     if url or referrer or medium:
-        referral = _classify_referrer(referrer, url, medium)
+        referral = cached_referrer(referrer, url, medium)
         row["referrer_kind"], row["referrer_domain"] = referral.kind, referral.domain
     row["device"] = agent.device
     row["is_machine"] = agent.is_bot  # mail proxies fetch pixels, not pages: only bots count here

@@ -39,6 +39,7 @@ class EventBackend(Protocol):
         time_column: str,
         since: Any,
         until: Any,
+        key_values: Any = None,
     ) -> Any:
         """Append the rows of ``batch`` whose keys the table does not hold yet, atomically.
 

@@ -138,14 +138,19 @@ class DuckDBBackend:
         time_column: str,
         since: Any,
         until: Any,
+        key_values: Any = None,
     ) -> pa.Table:
         if not set(keys) <= set(spec.types) or time_column not in spec.types:
             raise ValueError("key columns must be columns of the table")
         index = self._recent_keys(spec, tuple(keys), time_column)
         window = (_micros(since), _micros(until))
+        written_keys = None
         try:
             if index.covers(window[0]):
-                written = self._append_checked_in_memory(spec, batch, index, keys, window)
+                batch_keys = _keys(batch, keys) if key_values is None else list(key_values)
+                written, written_keys = self._append_checked_in_memory(
+                    spec, batch, index, batch_keys, window
+                )
             else:
                 written = self._append_checked_in_store(
                     spec, batch, keys=keys, time_column=time_column, since=since, until=until
@@ -153,7 +158,9 @@ class DuckDBBackend:
         except BaseException:
             _forget_batch(index, batch, time_column)
             raise
-        index.add(_keys(written, keys), _micros_of(written, time_column))
+        if written_keys is None:
+            written_keys = _keys(written, keys)
+        index.add(written_keys, _micros_of(written, time_column))
         return written.select(keys)
 
     def _append_checked_in_memory(
@@ -161,16 +168,20 @@ class DuckDBBackend:
         spec: TableSpec,
         batch: pa.Table,
         index: RecentKeys,
-        keys: list[str],
+        batch_keys: list[Hashable],
         window: tuple[int, int],
-    ) -> pa.Table:
-        """The window lies after everything stored before: memory knows every key in it."""
-        stored = index.stored(_keys(batch, keys), *window)
+    ) -> tuple[pa.Table, list[Hashable]]:
+        """The window lies after everything stored before: memory knows every key in it.
+
+        Returns the rows written and their keys.
+        """
+        stored = index.stored(batch_keys, *window)
         if any(stored):
             batch = batch.filter(pa.array([not s for s in stored]))
+            batch_keys = [k for k, s in zip(batch_keys, stored, strict=True) if not s]
         if batch.num_rows:
             self._insert(spec, batch)
-        return batch
+        return batch, batch_keys
 
     def _append_checked_in_store(
         self,

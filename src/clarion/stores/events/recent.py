@@ -9,8 +9,10 @@ store would give; any other window is searched in the store as before.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Hashable, Iterable
 from itertools import islice
+from typing import cast
 
 
 class RecentKeys:
@@ -34,6 +36,9 @@ class RecentKeys:
     def stored(self, keys: Iterable[Hashable], times_since: int, times_until: int) -> list[bool]:
         """For each key: is it stored with a time in [since, until]? (Only when ``covers``.)"""
         known = self._times
+        keys = keys if isinstance(keys, list) else list(keys)
+        if known.keys().isdisjoint(keys):  # the common case, checked in C
+            return [False] * len(keys)
         return [
             (at := known.get(key)) is not None and times_since <= at <= times_until for key in keys
         ]
@@ -41,6 +46,10 @@ class RecentKeys:
     def add(self, keys: Iterable[Hashable], times: Iterable[int | None]) -> None:
         """Remember appended keys; forget the oldest-appended beyond ``capacity``."""
         known = self._times
+        keys, times = list(keys), list(times)
+        if None not in times and known.keys().isdisjoint(keys) and len(set(keys)) == len(keys):
+            known.update(zip(keys, cast(list[int], times), strict=True))  # all new, all timed
+            keys, times = [], []
         for key, at in zip(keys, times, strict=True):
             if at is None:  # no time: no window ever finds it, in memory or in the store
                 continue
@@ -52,10 +61,10 @@ class RecentKeys:
             known[key] = max(at, previous or at)
         excess = len(known) - self.capacity
         if excess > 0:
-            oldest = list(islice(known, excess))  # dicts keep insertion order
-            self.forget_up_to(max(known[key] for key in oldest))
-            for key in oldest:
-                del known[key]
+            # Forget a tenth more than needed, so a full memory does not evict on every add.
+            oldest = list(islice(known, excess + self.capacity // 10))  # insertion order
+            self.forget_up_to(max(map(known.__getitem__, oldest)))
+            deque(map(known.__delitem__, oldest), maxlen=0)  # delete in C, not in a loop
 
     def forget_up_to(self, until: int) -> None:
         """Stop answering for times up to ``until`` (after a failed write, or when full)."""

@@ -85,6 +85,10 @@ class EventStore:
             backend.append(spec, batch)
         return int(batch.num_rows)
 
+    def batch(self, table_name: str, rows: Rows) -> pa.Table:
+        """``rows`` as one checked Arrow batch of the table, stamped with this store's clock."""
+        return to_arrow(_spec(table_name), rows, self._clock.now())
+
     def append_new(
         self,
         table_name: str,
@@ -94,11 +98,13 @@ class EventStore:
         time_column: str,
         since: datetime,
         until: datetime,
+        key_values: Sequence[tuple[Any, ...]] | None = None,
     ) -> pa.Table:
         """Append only the rows whose ``keys`` the table lacks (searched in a time window).
 
         Check and write are one atomic statement; returns the keys of the rows written.
-        Rows must not repeat keys among themselves (callers drop repeats first).
+        Rows must not repeat keys among themselves (callers drop repeats first). A caller
+        that holds the rows' keys already passes them, in row order, as ``key_values``.
         """
         spec = _spec(table_name)
         backend = self._writable("append")
@@ -107,7 +113,13 @@ class EventStore:
             return batch.select(list(keys))
         with self._write_lock:
             written: pa.Table = backend.append_new(
-                spec, batch, keys=list(keys), time_column=time_column, since=since, until=until
+                spec,
+                batch,
+                keys=list(keys),
+                time_column=time_column,
+                since=since,
+                until=until,
+                key_values=key_values,
             )
         return written
 
