@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain, compress
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -144,11 +145,11 @@ def _batch(
         counts.append(len(chosen_keys))
     # One list per column for the whole flush, joined in C: with many one-event requests a
     # join per request and column cost more than the insert itself.
-    columns = (
-        {name: list(chain.from_iterable(part[name] for part in plain)) for name in plain[0]}
-        if plain
-        else {}
-    )
+    columns: dict[str, list[Any]] = {}
+    if plain:
+        names = list(plain[0])
+        per_column = zip(*map(itemgetter(*names), plain), strict=True)
+        columns = dict(zip(names, map(list, map(chain.from_iterable, per_column)), strict=True))
     tables = []
     if columns:
         tables.append(columns_to_arrow(EVENTS, columns))
