@@ -55,9 +55,9 @@ TEXT_FIELDS = (
 KNOWN_FIELDS = frozenset(
     {"event_id", "type", "ts", "email", "revenue", "currency", "properties", *TEXT_FIELDS}
 )
-_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\- ]{0,63}$")
+TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\- ]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,12 @@ def _text(event: Mapping[str, Any], field: str) -> str | None:
         raise Rejected(field, "expected a string")
     if len(value) > LIMITS[field]:
         raise Rejected(field, f"longer than {LIMITS[field]} characters")
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise Rejected(field, "contains control characters")
     return value or None
 
 
-def _properties(value: Any) -> str | None:
+def encoded_properties(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -151,7 +151,7 @@ def _properties(value: Any) -> str | None:
     return encoded
 
 
-def _revenue(event: Mapping[str, Any]) -> tuple[float | None, str | None]:
+def checked_revenue(event: Mapping[str, Any]) -> tuple[float | None, str | None]:
     revenue, currency = event.get("revenue"), event.get("currency")
     if revenue is None:
         if currency is not None and not (isinstance(currency, str) and is_currency(currency)):
@@ -197,7 +197,7 @@ def _plain_row(
         raise Rejected("*", "checked field by field")
     type_ = event.get("type")
     ts_text = event.get("ts")
-    if type(type_) is not str or type(ts_text) is not str or not _TYPE.match(type_):
+    if type(type_) is not str or type(ts_text) is not str or not TYPE_NAME.match(type_):
         raise Rejected("*", "checked field by field")
     if type_ in TYPED_EVENTS:  # their properties have rules of their own (vocabulary.py)
         raise Rejected("properties", "checked field by field")
@@ -207,7 +207,11 @@ def _plain_row(
     row = _NO_TEXT.copy()
     for field, value in event.items():
         if field in _TEXT_SET and value is not None:
-            if type(value) is not str or len(value) > LIMITS[field] or _CONTROL.search(value):
+            if (
+                type(value) is not str
+                or len(value) > LIMITS[field]
+                or CONTROL_CHARACTERS.search(value)
+            ):
                 raise Rejected(field, "checked field by field")
             row[field] = value or None
     if not (row["contact_id"] or row["anonymous_id"]) or event.get("email") is not None:
@@ -217,16 +221,16 @@ def _plain_row(
         type(event_id) is not str
         or not event_id
         or len(event_id) > LIMITS["event_id"]
-        or _CONTROL.search(event_id)
+        or CONTROL_CHARACTERS.search(event_id)
     ):
         raise Rejected("event_id", "checked field by field")
-    row["revenue"], row["currency"] = _revenue(event)
+    row["revenue"], row["currency"] = checked_revenue(event)
     row.update(
         workspace_id=workspace_id,
         type=type_,
         ts=ts,
         received_at=received_at,
-        properties=_properties(event.get("properties")),
+        properties=encoded_properties(event.get("properties")),
         event_id=event_id or new_id(),
     )
     return row
@@ -242,7 +246,7 @@ def _checked_row(
         name = sorted(str(k) for k in unknown)[0]
         raise Rejected(name[:64], "unknown field (put custom data in properties)")
     type_ = event.get("type")
-    if not isinstance(type_, str) or not _TYPE.match(type_):
+    if not isinstance(type_, str) or not TYPE_NAME.match(type_):
         raise Rejected("type", "required: a name of 1-64 letters, digits, spaces or _.:-")
     if "ts" not in event:
         raise Rejected("ts", "required")
@@ -272,14 +276,14 @@ def _checked_row(
         properties = {**(properties if isinstance(properties, dict) else {})}
         properties[CLAMPED_MARK] = ts.isoformat()
         ts = received_at
-    row["revenue"], row["currency"] = _revenue(event)
+    row["revenue"], row["currency"] = checked_revenue(event)
     row.update(
         event_id=event_id,
         workspace_id=workspace_id,
         type=type_,
         ts=ts,
         received_at=received_at,
-        properties=_properties(properties),
+        properties=encoded_properties(properties),
     )
     return row
 
@@ -290,6 +294,6 @@ def _text_id(event: Mapping[str, Any], new_id: Callable[[], str]) -> str:
         return new_id()
     if not isinstance(value, str) or not value or len(value) > LIMITS["event_id"]:
         raise Rejected("event_id", f"expected a string of 1-{LIMITS['event_id']} characters")
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise Rejected("event_id", "contains control characters")
     return value

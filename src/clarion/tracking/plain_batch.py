@@ -4,8 +4,8 @@ Most batches are plain: page views and custom events whose fields are all well-f
 For them, decoding into typed structs (in C) and checking each column at once costs a
 fraction of ``to_row`` per event, and the result is columns, which is what the event store
 takes. Anything unusual (a wrong or missing field, an email, epoch-millisecond or far-future
-timestamps, a typed event, a repeated write key problem) returns None, and the per-event path
-decides: it names every problem exactly as before. Both paths give the same rows for the same
+timestamps, a typed event) returns None, and the per-event path decides: it names every
+problem exactly as before. Both paths give the same rows for the same
 body, which ``tests/tracking/test_plain_batch.py`` checks on generated batches.
 """
 
@@ -23,16 +23,16 @@ from msgspec.structs import astuple
 from clarion.tracking.enrich import UserAgent
 from clarion.tracking.enrichment import cached_referrer, cached_utm
 from clarion.tracking.intake import (
-    _CONTROL,
-    _TYPE,
+    CONTROL_CHARACTERS,
     FUTURE_TOLERANCE,
     LIMITS,
     MAX_BATCH,
     OLDEST,
     TEXT_FIELDS,
+    TYPE_NAME,
     Rejected,
-    _properties,
-    _revenue,
+    checked_revenue,
+    encoded_properties,
 )
 from clarion.tracking.vocabulary import CHECKS as TYPED_EVENTS
 
@@ -141,14 +141,14 @@ def _columns(
         if values.count(None) == count:
             continue
         present = [v for v in values if v is not None]
-        if _CONTROL.search("".join(present)):
+        if CONTROL_CHARACTERS.search("".join(present)):
             raise Rejected(name, "checked field by field")
         if "" in present:
             if name == "event_id":
                 raise Rejected(name, "checked field by field")
             columns[name] = [v or None for v in values]
     for type_ in set(columns["type"]):
-        if not _TYPE.match(type_) or type_ in TYPED_EVENTS:
+        if not TYPE_NAME.match(type_) or type_ in TYPED_EVENTS:
             raise Rejected("type", "checked field by field")
     if not all(map(_either, columns["contact_id"], columns["anonymous_id"])):
         raise Rejected("contact_id", "checked field by field")
@@ -184,7 +184,8 @@ def _money(revenue: list[Any], currency: list[Any]) -> tuple[list[Any], list[Any
     if revenue.count(None) == count and currency.count(None) == count:
         return revenue, currency
     pairs = [
-        _revenue({"revenue": r, "currency": c}) for r, c in zip(revenue, currency, strict=True)
+        checked_revenue({"revenue": r, "currency": c})
+        for r, c in zip(revenue, currency, strict=True)
     ]
     return [r for r, _ in pairs], [c for _, c in pairs]
 
@@ -202,7 +203,7 @@ def _encoded(raw: msgspec.Raw) -> str | None:
         raise Rejected("properties", "checked field by field") from None
     if not isinstance(value, dict):
         raise Rejected("properties", "checked field by field")
-    return _properties(value)
+    return encoded_properties(value)
 
 
 def _enrich(columns: dict[str, list[Any]], count: int, agent: UserAgent) -> None:
