@@ -94,6 +94,11 @@ class Collector:
             self._ready.notify()
         await asyncio.to_thread(thread.join)
         self._thread = None
+        with self._ready:  # a request that slipped in as the writer left is told so
+            late, self._pending, self._pending_rows = self._pending, [], 0
+        for _, future in late:
+            if not future.done():
+                future.set_exception(RuntimeError("the collector stopped"))
         await asyncio.sleep(0)  # let the last outcomes reach their requests
 
     def _take(self) -> _Pending | None:
