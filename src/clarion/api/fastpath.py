@@ -136,9 +136,8 @@ def _text(value: bytes | None) -> str | None:
 
 
 async def _read_body(receive: Receive, declared: bytes | None) -> bytes:
-    too_large = TooLarge(f"request body is larger than {MAX_BYTES:,} bytes")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BYTES):
-        raise too_large
+        raise _too_large()
     chunks, size = [], 0
     while True:
         message: Message = await receive()
@@ -147,8 +146,12 @@ async def _read_body(receive: Receive, declared: bytes | None) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BYTES:
-            raise too_large
+            raise _too_large()
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(f"request body is larger than {MAX_BYTES:,} bytes")

@@ -17,8 +17,7 @@ from clarion.core.errors import FieldProblem, InvalidInput, MalformedBody, TooLa
 from clarion.instance import Instance
 from clarion.tracking import service as tracking
 from clarion.tracking.collector import Collector
-from clarion.tracking.enrich import classify_user_agent
-from clarion.tracking.enrichment import Signals, enrich_with
+from clarion.tracking.enrichment import Signals, cached_user_agent, enrich_with
 from clarion.tracking.intake import MAX_BATCH, Problem, Rejected, email_pseudonym, to_row
 from clarion.tracking.plain_batch import EventColumns, decode_plain
 
@@ -126,7 +125,7 @@ def intake(
     plain, now = decode_plain(body), None
     if plain is not None:
         key = write_key_from(authorization, {"write_key": plain.write_key}, instance, keys)
-        now, agent = instance.clock.now(), classify_user_agent(user_agent)
+        now, agent = instance.clock.now(), cached_user_agent(user_agent)
         columns = plain.check(
             workspace_id=key.workspace_id, received_at=now, new_id=new_id, agent=agent
         )
@@ -136,7 +135,7 @@ def intake(
     key = write_key_from(authorization, data, instance, keys)
     batch = _batch(data)
     if now is None:
-        now, agent = instance.clock.now(), classify_user_agent(user_agent)
+        now, agent = instance.clock.now(), cached_user_agent(user_agent)
     rows, rejected = [], []
     for index, event in enumerate(batch):
         try:

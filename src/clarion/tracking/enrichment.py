@@ -31,6 +31,15 @@ class Signals:
 # classifiers' answers are cached: this keeps enrichment to a few microseconds per event.
 cached_utm = lru_cache(maxsize=8192)(parse_utm)
 cached_referrer = lru_cache(maxsize=8192)(classify_referrer)
+# Browsers repeat their user agents too; the answer is an immutable UserAgent.
+_cached_user_agent = lru_cache(maxsize=4096)(classify_user_agent)
+
+
+def cached_user_agent(user_agent: str | None) -> UserAgent:
+    """``classify_user_agent``, remembered for headers of real length (hostile ones are not)."""
+    if user_agent is not None and len(user_agent) > MAX_USER_AGENT:
+        return classify_user_agent(user_agent)
+    return _cached_user_agent(user_agent)
 
 
 def enrich_row(row: dict[str, Any], signals: Signals) -> dict[str, Any]:
