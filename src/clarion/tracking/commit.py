@@ -46,7 +46,7 @@ class Submission:
 def commit(store: EventStore, submissions: Sequence[Submission]) -> list[Outcome]:
     """Append the new events of all submissions in one atomic batch; one Outcome each.
 
-    Callers must be the only writer of the events table (the collector's single flusher).
+    Callers must be the only writer of the events table (the collector's writer thread).
     """
     keys = [_keys(s.rows) for s in submissions]
     kept = _first_of_each_key(keys)  # None: no key repeats in this flush (the common case)
