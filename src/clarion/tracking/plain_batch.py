@@ -38,6 +38,7 @@ from clarion.tracking.vocabulary import CHECKS as TYPED_EVENTS
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_NULL = msgspec.Raw(b"null")  # absent or null properties
 
 
 def _text(limit: int) -> Any:
@@ -68,7 +69,7 @@ class _Event(msgspec.Struct, forbid_unknown_fields=True):
     # Raw, then parsed by orjson as the per-event path does (msgspec keeps integers beyond 64
     # bits as integers, orjson makes them floats: the stored JSON must not depend on the path).
     # (A Raw field cannot be optional: an absent or null properties is the Raw ``null``.)
-    properties: msgspec.Raw = msgspec.Raw(b"null")
+    properties: msgspec.Raw = _NULL
 
 
 class _Body(msgspec.Struct):
@@ -79,7 +80,6 @@ class _Body(msgspec.Struct):
 _DECODER = msgspec.json.Decoder(_Body)
 _FIELDS = _Event.__struct_fields__
 _UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-_NULL = msgspec.Raw(b"null")
 
 
 @dataclass

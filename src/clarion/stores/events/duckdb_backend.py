@@ -139,7 +139,7 @@ class DuckDBBackend:
         current = self._current.get(id(raw))
         if current is None:
             current = _CurrentBatch()
-            current.batch = batch
+            current.batch = batch  # DuckDB reads the schema as it registers the view
             raw.register(_BATCH_VIEW, current)
             self._current[id(raw)] = current
         current.batch = batch
