@@ -70,13 +70,18 @@ def _clarion(env: dict[str, str], *args: str) -> str:
 
 
 class Server:
-    """A `clarion serve` process on a fresh data directory."""
+    """A `clarion serve` process on a fresh data directory (with intake workers, or none).
 
-    def __init__(self, data_dir: Path) -> None:
+    ``base`` is where events go: the intake port when there are workers, else the main port.
+    """
+
+    def __init__(self, data_dir: Path, intake_workers: int = 0) -> None:
         self.env = {**os.environ, "CLARION_DATA_DIR": str(data_dir)}
         _clarion(self.env, "init")
         self.write_key = _clarion(self.env, "keys", "create", "--kind", "write")
-        self.port = _free_port()
+        self.main_port = _free_port()
+        self.intake_workers = intake_workers
+        self.port = _free_port() if intake_workers else self.main_port
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,22 +89,36 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "clarion", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        command = [sys.executable, "-m", "clarion", "serve", "--port", str(self.main_port)]
+        if self.intake_workers:
+            command += ["--intake-workers", str(self.intake_workers)]
+            command += ["--intake-port", str(self.port)]
         deadline = time.monotonic() + 60
+        while self.intake_workers and _listening(self.port):  # a killed server's workers
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"port {self.port} is still held")
+            time.sleep(0.1)
+        self.process = subprocess.Popen(
+            command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                main = httpx.get(f"http://127.0.0.1:{self.main_port}/healthz", timeout=1)
+                if main.status_code == 200 and self._intake_answers():
                     return
             except httpx.HTTPError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError("clarion serve did not start")
 
+    def _intake_answers(self) -> bool:
+        if not self.intake_workers:
+            return True
+        answer = httpx.post(f"{self.base}/v1/events", json={"batch": []}, timeout=1)
+        return answer.status_code == 401  # a worker answered (without a key)
+
     def kill9(self) -> None:
+        """Kill the event store's owner; its workers must then acknowledge nothing more."""
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
@@ -143,10 +162,15 @@ def _trivial() -> Iterator[Trivial]:
         trivial.stop()
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 @contextmanager
-def _server() -> Iterator[Server]:
+def _server(intake_workers: int = 0) -> Iterator[Server]:
     directory = Path(tempfile.mkdtemp(prefix="clarion-bench-collector-"))
-    server = Server(directory / "data")
+    server = Server(directory / "data", intake_workers)
     server.start()
     try:
         yield server
@@ -187,11 +211,11 @@ def _wrk(
     return {"rps": rps, "events": rps * batch, "p50": latency["50"], "p99": latency["99"]}
 
 
-def _durability(seconds_before_kill: float) -> tuple[int, int, int]:
+def _durability(seconds_before_kill: float, intake_workers: int) -> tuple[int, int, int]:
     """(acknowledged, acknowledged but missing, stored twice) after a kill -9 under load."""
     directory = Path(tempfile.mkdtemp(prefix="clarion-bench-durability-"))
     try:
-        server = Server(directory / "data")
+        server = Server(directory / "data", intake_workers)
         server.start()
         acked_file = directory / "acked.txt"
         client = subprocess.Popen(
@@ -225,38 +249,47 @@ def _durability(seconds_before_kill: float) -> tuple[int, int, int]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+INTAKE_WORKERS = 2  # one per core of the reference machine
+
+
 def run(quick: bool) -> list[Record]:
     seconds = 2 if quick else 10
     records: list[Record] = []
-    with _server() as server, _trivial() as trivial:
-        for label, batch, connections, target in (
-            ("single events", 1, 256, 10_000),
-            ("batched events (100 per request)", 100, 32, 150_000),
-        ):
-            _wrk(server, "/v1/events/validate", batch, 1, connections)  # warm up both paths
-            _wrk(server, "/v1/events", batch, 1, connections)
-            ceiling = _wrk(trivial, "/v1/events", batch, seconds, connections)
-            noop = _wrk(server, "/v1/events/validate", batch, seconds, connections)
-            real = _wrk(server, "/v1/events", batch, seconds, connections)
-            records += [
-                Record(NAME, f"{label}: stored", real["events"], "events/s", REFERENCE,
-                       real["events"] / noop["events"], f"≥ {target:,} events/s durable",
-                       real["events"] >= target),
-                Record(NAME, f"{label}: no-op endpoint", noop["events"], "events/s"),
-                Record(NAME, f"{label}: stored vs client ceiling", real["events"], "events/s",
-                       CEILING, real["events"] / ceiling["events"]),
-                Record(NAME, f"{label}: client ceiling", ceiling["events"], "events/s"),
-                Record(NAME, f"{label}: vs peer", real["events"], "events/s", PEER,
-                       real["events"] / 1_700),
-                Record(NAME, f"{label}: p50 acknowledgement", real["p50"], "ms"),
-                Record(NAME, f"{label}: p99 acknowledgement", real["p99"], "ms"),
-            ]  # fmt: skip
-    acked, missing, doubled = _durability(1.0 if quick else 3.0)
-    records += [
-        Record(NAME, "kill -9 under load: acknowledged events", acked, "events"),
-        Record(NAME, "kill -9 under load: acknowledged but lost", missing, "events",
-               target="0", met=missing == 0),
-        Record(NAME, "kill -9 under load: stored twice", doubled, "events",
-               target="0", met=doubled == 0),
-    ]  # fmt: skip
+    loads = (
+        ("single events", 1, 256, 10_000),
+        ("batched events (100 per request)", 100, 32, 150_000),
+    )
+    ceilings = {}
+    with _trivial() as trivial:
+        for label, batch, connections, _ in loads:
+            ceilings[label] = _wrk(trivial, "/v1/events", batch, seconds, connections)["events"]
+            records.append(Record(NAME, f"{label}: client ceiling", ceilings[label], "events/s"))
+    for workers in (0, INTAKE_WORKERS):
+        where = f", {workers} intake workers" if workers else ", one process"
+        with _server(workers) as server:
+            for label, batch, connections, target in loads:
+                _wrk(server, "/v1/events/validate", batch, 1, connections)  # warm up both
+                _wrk(server, "/v1/events", batch, 1, connections)
+                noop = _wrk(server, "/v1/events/validate", batch, seconds, connections)
+                real = _wrk(server, "/v1/events", batch, seconds, connections)
+                records += [
+                    Record(NAME, f"{label}{where}: stored", real["events"], "events/s",
+                           REFERENCE, real["events"] / noop["events"],
+                           f"≥ {target:,} events/s durable", real["events"] >= target),
+                    Record(NAME, f"{label}{where}: no-op endpoint", noop["events"], "events/s"),
+                    Record(NAME, f"{label}{where}: stored vs client ceiling", real["events"],
+                           "events/s", CEILING, real["events"] / ceilings[label]),
+                    Record(NAME, f"{label}{where}: vs peer", real["events"], "events/s", PEER,
+                           real["events"] / 1_700),
+                    Record(NAME, f"{label}{where}: p50 acknowledgement", real["p50"], "ms"),
+                    Record(NAME, f"{label}{where}: p99 acknowledgement", real["p99"], "ms"),
+                ]  # fmt: skip
+        acked, missing, doubled = _durability(1.0 if quick else 3.0, workers)
+        records += [
+            Record(NAME, f"kill -9 under load{where}: acknowledged events", acked, "events"),
+            Record(NAME, f"kill -9 under load{where}: acknowledged but lost", missing, "events",
+                   target="0", met=missing == 0),
+            Record(NAME, f"kill -9 under load{where}: stored twice", doubled, "events",
+                   target="0", met=doubled == 0),
+        ]  # fmt: skip
     return records

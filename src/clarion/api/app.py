@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,8 +34,10 @@ from clarion.api.fastpath import TrackingFastPath
 from clarion.api.limits import BodyLimit
 from clarion.delivery.runner import SendRunner
 from clarion.instance import Instance
+from clarion.stores.events.checkpointer import Checkpointer
 from clarion.stores.events.keeper import SendFactsKeeper
 from clarion.tracking.collector import Collector
+from clarion.tracking.intake_workers import IntakePlan, IntakeWorkers
 from clarion.web import views as dashboard
 
 MAX_BODY_BYTES = 1_048_576  # a campaign plan is a page; tracking routes set their own limits
@@ -42,36 +45,55 @@ MAX_BODY_BYTES = 1_048_576  # a campaign plan is a page; tracking routes set the
 
 @asynccontextmanager
 async def _owner_work(
-    instance: Instance,
-) -> AsyncIterator[tuple[Collector | None, SendRunner | None, SendFactsKeeper | None]]:
+    instance: Instance, intake: IntakePlan | None = None
+) -> AsyncIterator[
+    tuple[Collector | None, SendRunner | None, SendFactsKeeper | None, IntakeWorkers | None]
+]:
     """When this process owns the event store: collect events, send, keep the send facts."""
     if instance.events is None:
-        yield None, None, None
+        if intake is not None:
+            intake.close()
+        yield None, None, None, None
         return
+    checkpointer = Checkpointer(instance.events)
+    await checkpointer.start()
     collector = Collector(instance.events)
     await collector.start()
+    workers = None
+    if intake is not None:
+        workers = IntakeWorkers(collector, instance.settings, intake)
+        workers.start()
     runner = SendRunner(instance)  # the worker logs to the event store, so it runs here
     await runner.start()
     keeper = SendFactsKeeper(instance.events)
     await keeper.start()
     try:
-        yield collector, runner, keeper
+        yield collector, runner, keeper, workers
     finally:
+        if workers is not None:  # their last requests still need the collector
+            await asyncio.to_thread(workers.stop)
         await runner.stop()
         await keeper.stop()
         await collector.stop()  # everything acknowledged is committed before exit
+        await checkpointer.stop()
 
 
-def create_app(instance: Instance, *, close_on_shutdown: bool = False) -> FastAPI:
-    """The HTTP API over ``instance``; OpenAPI at /openapi.json, docs at /docs."""
+def create_app(
+    instance: Instance, *, close_on_shutdown: bool = False, intake: IntakePlan | None = None
+) -> FastAPI:
+    """The HTTP API over ``instance``; OpenAPI at /openapi.json, docs at /docs.
+
+    With an ``intake`` plan, worker processes take event batches on its port as well.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            async with _owner_work(instance) as (collector, runner, keeper):
+            async with _owner_work(instance, intake) as (collector, runner, keeper, workers):
                 app.state.collector = collector
                 app.state.send_runner = runner
                 app.state.send_facts_keeper = keeper
+                app.state.intake_workers = workers
                 yield
         finally:
             if close_on_shutdown:

@@ -23,6 +23,7 @@ STATUS: dict[str, int] = {
     "unauthorized": 401,
     "store_busy": 503,
     "not_initialised": 503,
+    "not_committed": 503,
 }
 
 

@@ -41,12 +41,13 @@ class TrackingFastPath:
     skips FastAPI's per-request telemetry check and Starlette's middleware stack.
     """
 
-    def __init__(self, app: ASGIApp, *, outside: Any = None) -> None:
+    def __init__(self, app: ASGIApp, *, outside: Any = None, events_only: bool = False) -> None:
         self.app = app
         self.outside = outside  # the FastAPI app when wrapped around it (its state holds ours)
+        self.events_only = events_only  # an intake worker: no opens or clicks (no event store)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http" and scope["method"] == "GET" and not self.events_only:
             path: str = scope.get("path", "")
             if path.startswith("/t/o/") and path.endswith(".gif") and "/" not in path[5:-4]:
                 await self._pixel(scope, path[5:-4], send)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from pathlib import Path
@@ -108,6 +107,18 @@ def init() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    intake_workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=64,
+            help="Processes that take POST /v1/events on the intake port (0: none).",
+        ),
+    ] = 0,
+    intake_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the intake workers; default the port after --port."),
+    ] = None,
 ) -> None:
     """Run the HTTP API (and, in embedded mode, own the event store)."""
     # The web stack loads only for `serve`, keeping every other command quick to start.
@@ -115,32 +126,38 @@ def serve(
 
     from clarion.api.app import create_app  # noqa: PLC0415
     from clarion.api.fastpath import TrackingFastPath  # noqa: PLC0415
+    from clarion.core.runtime import quiet_garbage_collector  # noqa: PLC0415
+    from clarion.tracking.intake_workers import listen  # noqa: PLC0415
 
     instance = open_instance(cli_settings())
+    intake = None
     try:
         # In embedded mode the server is the one writer of the DuckDB event store.
         instance.open_events()
+        if intake_workers:
+            where = intake_port if intake_port is not None else port + 1
+            try:
+                intake = listen(host, where, intake_workers)
+            except OSError as exc:
+                raise ClarionError(
+                    f"cannot listen on {host}:{where} for the intake workers: {exc.strerror}",
+                    {"host": host, "port": where},
+                    "address_in_use",
+                ) from None
     except ClarionError:
         instance.close()
         raise
-    api = create_app(instance, close_on_shutdown=True)
+    api = create_app(instance, close_on_shutdown=True, intake=intake)
     console.print(f"Clarion {__version__} serving on http://{host}:{port}  (OpenAPI: /docs)")
+    if intake is not None:
+        console.print(
+            f"Event intake: {intake_workers} worker(s) on "
+            f"http://{host}:{intake.address[1]}/v1/events"
+        )
     # The collector's hot path answers before FastAPI's per-request work (decision 0031).
     served = TrackingFastPath(api, outside=api)
-    _quiet_garbage_collector()
+    quiet_garbage_collector()
     uvicorn.run(served, host=host, port=port, log_level="warning", access_log=False)
-
-
-def _quiet_garbage_collector() -> None:
-    """Keep Python's cycle collector from pausing a busy server (decision 0051).
-
-    Everything loaded at start (the web stack, the stores) is frozen out of the collector's
-    scans, and collections run every 50,000 allocations rather than every 700: a full
-    collection over the server's objects paused every request for up to ~150 ms.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
 
 
 @keys_app.command("create")

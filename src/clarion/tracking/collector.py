@@ -6,8 +6,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from clarion.stores.events import EventStore
 from clarion.tracking.commit import (
@@ -20,7 +21,41 @@ from clarion.tracking.commit import (
 from clarion.tracking.intake import is_clamped
 from clarion.tracking.plain_batch import EventColumns
 
-_Pending = list[tuple[Submission, "asyncio.Future[Outcome]"]]
+
+class Answers(Protocol):
+    """Where the outcomes of another process's submissions go (an intake worker's link)."""
+
+    def answer(self, outcomes: list[tuple[int, Outcome | BaseException]]) -> None:
+        """Send each request id its outcome; called on the writer thread after a flush."""
+
+
+@dataclass(frozen=True)
+class RemoteWaiter:
+    """A request waiting in another process: its id there, and the link that answers it."""
+
+    link: Answers
+    request_id: int
+
+
+class Sealed(Protocol):
+    """Another process's submissions, still encoded: the writer thread opens them.
+
+    Decoding on the writer's own thread keeps the threads that receive them from holding the
+    interpreter lock while DuckDB waits to take it back (decision 0052).
+    """
+
+    @property
+    def rows(self) -> int:
+        """How many rows are inside (how full the next flush is)."""
+
+    def open(self) -> list[tuple[Submission, RemoteWaiter]]:
+        """The submissions inside (none if they cannot be read: the sender is told)."""
+
+    def fail(self, error: BaseException) -> None:
+        """Tell every request inside that it was not committed."""
+
+
+_Pending = list[tuple[Submission, "asyncio.Future[Outcome] | RemoteWaiter"]]
 
 
 class Collector:
@@ -41,6 +76,7 @@ class Collector:
         self.max_rows = max_rows  # flush at once when this many rows are waiting
         self._pending: _Pending = []
         self._pending_rows = 0
+        self._sealed: list[Sealed] = []
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -71,6 +107,19 @@ class Collector:
             self._ready.notify()
         return await future
 
+    def submit_remote(self, sealed: Sealed) -> None:
+        """Queue submissions made in another process; their waiters' links hear the outcomes.
+
+        Safe to call from any thread. A stopped collector fails them at once.
+        """
+        with self._ready:
+            if not (self._closing or self._thread is None):
+                self._sealed.append(sealed)
+                self._pending_rows += sealed.rows
+                self._ready.notify()
+                return
+        sealed.fail(RuntimeError("the collector is not running"))
+
     async def submit_events(self, rows: Sequence[dict[str, Any]] | EventColumns) -> Outcome:
         """Submit checked events: clamped ones with the wider lookback their retries need."""
         if isinstance(rows, EventColumns):  # a plain batch: nothing in it was clamped
@@ -96,18 +145,22 @@ class Collector:
         self._thread = None
         with self._ready:  # a request that slipped in as the writer left is told so
             late, self._pending, self._pending_rows = self._pending, [], 0
-        for _, future in late:
-            if not future.done():
-                future.set_exception(RuntimeError("the collector stopped"))
+            sealed, self._sealed = self._sealed, []
+        stopped = RuntimeError("the collector stopped")
+        for _, waiter in late:
+            if not isinstance(waiter, RemoteWaiter) and not waiter.done():
+                waiter.set_exception(stopped)
+        for remote in sealed:
+            remote.fail(stopped)
         await asyncio.sleep(0)  # let the last outcomes reach their requests
 
-    def _take(self) -> _Pending | None:
+    def _take(self) -> tuple[_Pending, list[Sealed]] | None:
         """The next flush's submissions, once some wait (and had a moment for company)."""
         with self._ready:
-            idle = not self._pending
-            while not self._pending and not self._closing:
+            idle = not (self._pending or self._sealed)
+            while not (self._pending or self._sealed) and not self._closing:
                 self._ready.wait()
-            if not self._pending:
+            if not (self._pending or self._sealed):
                 return None  # closing, nothing left
             # Work that waited for the last flush has had its company; a first request
             # after a quiet spell waits up to max_wait for others.
@@ -118,26 +171,62 @@ class Collector:
                     break
                 self._ready.wait(left)
             batch, self._pending, self._pending_rows = self._pending, [], 0
-            return batch
+            sealed, self._sealed = self._sealed, []
+            return batch, sealed
 
     def _write(self) -> None:
         assert self._loop is not None
-        while (batch := self._take()) is not None:
+        while (taken := self._take()) is not None:
+            batch, sealed = taken
+            for remote in sealed:
+                try:
+                    batch.extend(remote.open())
+                except Exception as exc:  # its requests hear of it; the others go on
+                    remote.fail(exc)
+            if not batch:
+                continue
             try:
                 outcomes: list[Outcome] | BaseException = commit(self.store, [s for s, _ in batch])
             except Exception as exc:  # every request of the flush hears of it
                 outcomes = exc
+            if any(isinstance(w, RemoteWaiter) for _, w in batch):
+                _answer_remote(
+                    [(s, w) for s, w in batch if isinstance(w, RemoteWaiter)],
+                    outcomes,
+                    [i for i, (_, w) in enumerate(batch) if isinstance(w, RemoteWaiter)],
+                )
+            self.flushes += 1
+            if all(isinstance(w, RemoteWaiter) for _, w in batch):
+                continue  # nobody waits on this process's loop
             try:
                 self._loop.call_soon_threadsafe(self._settle, batch, outcomes)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 return
 
     def _settle(self, batch: _Pending, outcomes: list[Outcome] | BaseException) -> None:
-        self.flushes += 1
         for index, (_, future) in enumerate(batch):
-            if future.done():
+            if isinstance(future, RemoteWaiter) or future.done():
                 continue
             if isinstance(outcomes, BaseException):
                 future.set_exception(outcomes)
             else:
                 future.set_result(outcomes[index])
+
+
+def _answer_remote(
+    waiting: Sequence[tuple[Submission, RemoteWaiter]],
+    outcomes: list[Outcome] | BaseException,
+    positions: Sequence[int] | None = None,
+) -> None:
+    """Give remote waiters their outcomes (by position in the flush), one message per link."""
+    by_link: dict[int, tuple[Answers, list[tuple[int, Outcome | BaseException]]]] = {}
+    for number, (_, waiter) in enumerate(waiting):
+        if isinstance(outcomes, BaseException):
+            outcome: Outcome | BaseException = outcomes
+        else:
+            outcome = outcomes[number if positions is None else positions[number]]
+        by_link.setdefault(id(waiter.link), (waiter.link, []))[1].append(
+            (waiter.request_id, outcome)
+        )
+    for link, answers in by_link.values():
+        link.answer(answers)

@@ -36,10 +36,27 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """One request's rows (dicts, or checked columns) and how far back their duplicates lie."""
+class ArrowRows:
+    """Checked events already in the events table's Arrow schema, with their keys in order.
 
-    rows: Sequence[dict[str, Any]] | EventColumns
+    What an intake worker sends the store's owner (``tracking/relay.py``).
+    """
+
+    table: pa.Table
+    keys: list[tuple[str, str]]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+Rows = Sequence[dict[str, Any]] | EventColumns | ArrowRows
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One request's rows (dicts, checked columns or Arrow) and how far back duplicates lie."""
+
+    rows: Rows
     lookback: timedelta = DEFAULT_LOOKBACK
 
 
@@ -93,7 +110,9 @@ def commit(store: EventStore, submissions: Sequence[Submission]) -> list[Outcome
     ]
 
 
-def _keys(rows: Sequence[dict[str, Any]] | EventColumns) -> list[tuple[str, str]]:
+def _keys(rows: Rows) -> list[tuple[str, str]]:
+    if isinstance(rows, ArrowRows):
+        return rows.keys
     if isinstance(rows, EventColumns):
         return list(zip(rows.columns["workspace_id"], rows.columns["event_id"], strict=True))
     return [(row["workspace_id"], row["event_id"]) for row in rows]
@@ -117,7 +136,7 @@ def _first_of_each_key(keys: list[list[tuple[str, str]]]) -> list[list[bool]] | 
 
 def _batch(
     store: EventStore,
-    parts: list[Sequence[dict[str, Any]] | EventColumns],
+    parts: list[Rows],
     part_keys: list[list[tuple[str, str]]],
     kept: list[list[bool]] | None,
     indexes: list[int],
@@ -129,13 +148,20 @@ def _batch(
     """
     plain: list[dict[str, list[Any]]] = []  # the kept columns of each plain batch
     rows: list[dict[str, Any]] = []
+    arrow: list[pa.Table] = []
     column_keys: list[tuple[str, str]] = []
     row_keys: list[tuple[str, str]] = []
+    arrow_keys: list[tuple[str, str]] = []
     counts = []
     for index, part, keys in zip(indexes, parts, part_keys, strict=True):
         keep = None if kept is None else kept[index]
         chosen_keys = keys if keep is None else list(compress(keys, keep))
-        if isinstance(part, EventColumns):
+        if isinstance(part, ArrowRows):
+            table = part.table if keep is None else part.table.filter(pa.array(keep))
+            if table.num_rows:
+                arrow.append(table)
+            arrow_keys.extend(chosen_keys)
+        elif isinstance(part, EventColumns):
             if part.count:
                 plain.append(part.columns if keep is None else _kept(part.columns, keep))
             column_keys.extend(chosen_keys)
@@ -143,20 +169,25 @@ def _batch(
             rows.extend(part if keep is None else compress(part, keep))
             row_keys.extend(chosen_keys)
         counts.append(len(chosen_keys))
-    # One list per column for the whole flush, joined in C: with many one-event requests a
-    # join per request and column cost more than the insert itself.
-    columns: dict[str, list[Any]] = {}
-    if plain:
-        names = list(plain[0])
-        per_column = zip(*map(itemgetter(*names), plain), strict=True)
-        columns = dict(zip(names, map(list, map(chain.from_iterable, per_column)), strict=True))
     tables = []
-    if columns:
-        tables.append(columns_to_arrow(EVENTS, columns))
-    if rows or not tables:
+    if plain:
+        tables.append(columns_to_arrow(EVENTS, join_columns(plain)))
+    if rows or not (tables or arrow):
         tables.append(store.batch("events", rows))
+    if arrow:  # intake workers' requests: slices of a few frames, joined into whole columns
+        tables.append(pa.concat_tables(arrow).combine_chunks() if len(arrow) > 1 else arrow[0])
     batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-    return batch, column_keys + row_keys, counts
+    return batch, column_keys + row_keys + arrow_keys, counts
+
+
+def join_columns(parts: list[dict[str, list[Any]]]) -> dict[str, list[Any]]:
+    """Many plain batches' columns as one list per column, joined in C.
+
+    With many one-event requests, a join per request and column cost more than the insert.
+    """
+    names = list(parts[0])
+    per_column = zip(*map(itemgetter(*names), parts), strict=True)
+    return dict(zip(names, map(list, map(chain.from_iterable, per_column)), strict=True))
 
 
 def _kept(columns: dict[str, list[Any]], keep: list[bool]) -> dict[str, list[Any]]:

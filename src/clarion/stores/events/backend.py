@@ -48,6 +48,14 @@ class EventBackend(Protocol):
         """
         ...
 
+    def defer_checkpoints(self) -> None:
+        """Leave checkpoints to ``checkpoint`` calls instead of the appends that fill the log."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Write what the log holds into the database proper, beside concurrent appends."""
+        ...
+
     def close(self) -> None:
         """Release the connection (and, for DuckDB, the file lock)."""
         ...

@@ -123,6 +123,20 @@ class EventStore:
             )
         return written
 
+    def defer_checkpoints(self) -> None:
+        """From now on the owner calls ``checkpoint`` on a timer (``Checkpointer``).
+
+        Appends then never stop to fold the log into the file themselves (decision 0052).
+        """
+        self._writable("take over checkpoints").defer_checkpoints()
+
+    def checkpoint(self) -> None:
+        """Fold the engine's write-ahead log into the store's file; appends may go on meanwhile.
+
+        Not under the write lock: DuckDB lets appends commit while a checkpoint runs.
+        """
+        self._writable("checkpoint").checkpoint()
+
     def maintain(self, work: Callable[[Any], T]) -> T:
         """Run ``work(connection)`` while no append runs: upkeep of derived tables.
 
