@@ -12,7 +12,6 @@ from __future__ import annotations
 import socket
 import sys
 from types import SimpleNamespace
-from typing import Any
 
 import orjson
 from starlette.types import Receive, Scope, Send
@@ -109,9 +108,5 @@ def main(arguments: list[str]) -> None:
         instance.close()
 
 
-def _entry(argv: Any = None) -> None:
-    main(list(sys.argv[1:] if argv is None else argv))
-
-
 if __name__ == "__main__":
-    _entry()
+    main(sys.argv[1:])

@@ -189,12 +189,7 @@ class Collector:
                 outcomes: list[Outcome] | BaseException = commit(self.store, [s for s, _ in batch])
             except Exception as exc:  # every request of the flush hears of it
                 outcomes = exc
-            if any(isinstance(w, RemoteWaiter) for _, w in batch):
-                _answer_remote(
-                    [(s, w) for s, w in batch if isinstance(w, RemoteWaiter)],
-                    outcomes,
-                    [i for i, (_, w) in enumerate(batch) if isinstance(w, RemoteWaiter)],
-                )
+            _answer_remote(batch, outcomes)
             self.flushes += 1
             if all(isinstance(w, RemoteWaiter) for _, w in batch):
                 continue  # nobody waits on this process's loop
@@ -213,18 +208,13 @@ class Collector:
                 future.set_result(outcomes[index])
 
 
-def _answer_remote(
-    waiting: Sequence[tuple[Submission, RemoteWaiter]],
-    outcomes: list[Outcome] | BaseException,
-    positions: Sequence[int] | None = None,
-) -> None:
-    """Give remote waiters their outcomes (by position in the flush), one message per link."""
+def _answer_remote(batch: _Pending, outcomes: list[Outcome] | BaseException) -> None:
+    """Give the flush's remote waiters their outcomes, one message per link."""
     by_link: dict[int, tuple[Answers, list[tuple[int, Outcome | BaseException]]]] = {}
-    for number, (_, waiter) in enumerate(waiting):
-        if isinstance(outcomes, BaseException):
-            outcome: Outcome | BaseException = outcomes
-        else:
-            outcome = outcomes[number if positions is None else positions[number]]
+    for index, (_, waiter) in enumerate(batch):
+        if not isinstance(waiter, RemoteWaiter):
+            continue
+        outcome = outcomes if isinstance(outcomes, BaseException) else outcomes[index]
         by_link.setdefault(id(waiter.link), (waiter.link, []))[1].append(
             (waiter.request_id, outcome)
         )

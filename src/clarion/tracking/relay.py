@@ -44,7 +44,7 @@ class Part:
 def encode_request(parts: list[tuple[int, int, int]], batch: pa.RecordBatch) -> list[bytes]:
     """A request frame for ``parts`` (request id, rows, lookback index) and their rows.
 
-    Returned as pieces for ``writelines``, so the batch's buffer is not copied once more.
+    Returned as pieces (length, header, batch) for ``writelines``.
     """
     if sum(rows for _, rows, _ in parts) != batch.num_rows:
         raise ValueError("the parts' row counts must add up to the batch's rows")
