@@ -216,7 +216,7 @@ class IntakeWorkers:
                     log.exception("intake worker %s sent a malformed frame; closing it", slot)
                     break
                 self.collector.submit_remote(_Frame(link, frame, heads))
-        except OSError:
+        except OSError:  # the link broke: the worker is gone, or we closed it on stopping
             pass
         link.sock.close()
         if self._stopping.is_set():

@@ -122,7 +122,7 @@ class RelayClient:
                     else:
                         future.set_result(outcome)
                 pending = pending[whole:]
-        except OSError:
+        except OSError:  # the link broke: treated as the owner going, just below
             pass
         self._lost = "the event store's owner stopped"
         self._fail(list(self._waiting), self._lost)
