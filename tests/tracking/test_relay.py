@@ -152,6 +152,66 @@ def test_remote_requests_share_a_flush_with_local_ones_and_hear_their_own_outcom
     assert local.accepted + outcomes[2].accepted == 1  # whichever came first stored "c"  # type: ignore[union-attr]
 
 
+def test_requests_of_two_frames_repeating_each_other_store_each_event_once() -> None:
+    async def scenario(store: EventStore) -> list[Any]:
+        collector = Collector(store, max_wait=0.2)  # both frames in one flush
+        await collector.start()
+        link = Link()
+        # Request 2 repeats "b" of request 1; frame two repeats "c" and brings "e".
+        one = Frame(link, frame([(1, 2, 0), (2, 2, 0), (3, 1, 0)], events("a", "b", "b", "c", "d")))
+        two = Frame(link, frame([(4, 2, 0), (5, 1, 1)], events("c", "e", "f")))
+        collector.submit_remote(one)
+        collector.submit_remote(two)
+        await collector.stop()
+        return link.answers
+
+    with EventStore.open("duckdb://:memory:") as store:
+        store.create_schema()
+        answers = asyncio.run(scenario(store))
+        stored = store.table("events").select("event_id", "ts").to_pyarrow().to_pylist()
+
+    assert sorted(row["event_id"] for row in stored) == ["a", "b", "c", "d", "e", "f"]
+    assert dict(answers) == {
+        1: Outcome(2, 0),
+        2: Outcome(1, 1),  # "b" was request 1's
+        3: Outcome(1, 0),
+        4: Outcome(1, 1),  # "c" was request 2's
+        5: Outcome(1, 0),  # another lookback: written by its own statement
+    }
+
+
+def test_a_frame_split_between_lookbacks_is_written_whole_and_then_known() -> None:
+    parts = [(1, 2, 0), (2, 1, 1), (3, 2, 0)]  # request 2 clamped: its own statement
+
+    async def scenario(store: EventStore) -> list[Any]:
+        collector = Collector(store)
+        await collector.start()
+        link = Link()
+        collector.submit_remote(Frame(link, frame(parts, events("a", "b", "c", "d", "e"))))
+        await asyncio.to_thread(link.arrived.wait, 5)
+        link.arrived.clear()
+        replay = [(request_id + 10, rows, lookback) for request_id, rows, lookback in parts]
+        collector.submit_remote(Frame(link, frame(replay, events("a", "b", "c", "d", "e"))))
+        await asyncio.to_thread(link.arrived.wait, 5)
+        await collector.stop()
+        return link.answers
+
+    with EventStore.open("duckdb://:memory:") as store:
+        store.create_schema()
+        answers = asyncio.run(scenario(store))
+        ids = sorted(store.table("events").event_id.to_pyarrow().to_pylist())
+
+    assert ids == ["a", "b", "c", "d", "e"]
+    assert dict(answers) == {
+        1: Outcome(2, 0),
+        2: Outcome(1, 0),
+        3: Outcome(2, 0),
+        11: Outcome(0, 2),
+        12: Outcome(0, 1),
+        13: Outcome(0, 2),
+    }
+
+
 def test_a_stopped_collector_fails_remote_requests_at_once() -> None:
     async def scenario(store: EventStore) -> list[Any]:
         collector = Collector(store)

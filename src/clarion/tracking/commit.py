@@ -37,16 +37,23 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ArrowRows:
-    """Checked events already in the events table's Arrow schema, with their keys in order.
+    """Checked events in the events table's Arrow schema: ``len(keys)`` rows of ``frame``.
 
-    What an intake worker sends the store's owner (``tracking/relay.py``).
+    What an intake worker sends the store's owner (``tracking/relay.py``): one request's rows
+    within the record batch of a whole frame, whose requests are written together unsliced.
     """
 
-    table: pa.Table
-    keys: list[tuple[str, str]]
+    frame: pa.Table
+    start: int
+    keys: list[tuple[str, str]]  # the rows' keys, in order
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    @property
+    def table(self) -> pa.Table:
+        """This request's rows alone."""
+        return self.frame.slice(self.start, len(self.keys))
 
 
 Rows = Sequence[dict[str, Any]] | EventColumns | ArrowRows
@@ -148,7 +155,7 @@ def _batch(
     """
     plain: list[dict[str, list[Any]]] = []  # the kept columns of each plain batch
     rows: list[dict[str, Any]] = []
-    arrow: list[pa.Table] = []
+    runs: list[list[Any]] = []  # [frame, start, rows]: neighbouring requests of one frame
     column_keys: list[tuple[str, str]] = []
     row_keys: list[tuple[str, str]] = []
     arrow_keys: list[tuple[str, str]] = []
@@ -157,9 +164,14 @@ def _batch(
         keep = None if kept is None else kept[index]
         chosen_keys = keys if keep is None else list(compress(keys, keep))
         if isinstance(part, ArrowRows):
-            table = part.table if keep is None else part.table.filter(pa.array(keep))
-            if table.num_rows:
-                arrow.append(table)
+            last = runs[-1] if runs else None
+            if keep is not None:
+                kept_rows = part.table.filter(pa.array(keep))
+                runs.append([kept_rows, 0, kept_rows.num_rows])
+            elif last is not None and last[0] is part.frame and last[1] + last[2] == part.start:
+                last[2] += len(part)
+            else:
+                runs.append([part.frame, part.start, len(part)])
             arrow_keys.extend(chosen_keys)
         elif isinstance(part, EventColumns):
             if part.count:
@@ -172,9 +184,12 @@ def _batch(
     tables = []
     if plain:
         tables.append(columns_to_arrow(EVENTS, join_columns(plain)))
+    # Intake workers' requests: whole frames where a frame's requests are all here, joined
+    # into whole columns. Slicing and joining them one request at a time cost more.
+    arrow = [t if s == 0 and n == t.num_rows else t.slice(s, n) for t, s, n in runs if n]
     if rows or not (tables or arrow):
         tables.append(store.batch("events", rows))
-    if arrow:  # intake workers' requests: slices of a few frames, joined into whole columns
+    if arrow:
         tables.append(pa.concat_tables(arrow).combine_chunks() if len(arrow) > 1 else arrow[0])
     batch = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     return batch, column_keys + row_keys + arrow_keys, counts

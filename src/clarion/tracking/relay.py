@@ -88,7 +88,7 @@ def decode_request(frame: bytes | bytearray | memoryview) -> list[Part]:
     parts, start = [], 0
     for request_id, rows, lookback in heads:
         end = start + rows
-        part_rows = ArrowRows(table.slice(start, rows), keys[start:end])
+        part_rows = ArrowRows(table, start, keys[start:end])
         parts.append(Part(request_id, part_rows, LOOKBACKS[lookback]))
         start = end
     return parts
