@@ -152,6 +152,16 @@ def test_remote_requests_share_a_flush_with_local_ones_and_hear_their_own_outcom
     assert local.accepted + outcomes[2].accepted == 1  # whichever came first stored "c"  # type: ignore[union-attr]
 
 
+def test_a_frame_of_two_workspaces_keys_each_row_by_its_own() -> None:
+    both = pa.concat_tables(
+        [pa.Table.from_batches([events("a", "b")]), pa.Table.from_batches([events("a")])]
+    )
+    workspaces = pa.array(["ws_1", "ws_1", "ws_2"])
+    batch = both.set_column(both.schema.get_field_index("workspace_id"), "workspace_id", workspaces)
+    (part,) = decode_request(frame([(1, 3, 0)], batch.combine_chunks().to_batches()[0]))
+    assert part.rows.keys == [("ws_1", "a"), ("ws_1", "b"), ("ws_2", "a")]
+
+
 def test_requests_of_two_frames_repeating_each_other_store_each_event_once() -> None:
     async def scenario(store: EventStore) -> list[Any]:
         collector = Collector(store, max_wait=0.2)  # both frames in one flush

@@ -17,8 +17,10 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import repeat
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clarion.stores.events.schema import EVENTS
 from clarion.tracking.commit import CLAMPED_LOOKBACK, DEFAULT_LOOKBACK, ArrowRows, Outcome
@@ -78,13 +80,7 @@ def decode_request(frame: bytes | bytearray | memoryview) -> list[Part]:
     if any(lookback >= len(LOOKBACKS) for _, _, lookback in heads):
         raise ValueError("request frame names an unknown lookback")
     table = pa.Table.from_batches([batch])
-    keys = list(
-        zip(
-            table.column("workspace_id").to_pylist(),
-            table.column("event_id").to_pylist(),
-            strict=True,
-        )
-    )
+    keys = _keys(table)
     parts, start = [], 0
     for request_id, rows, lookback in heads:
         end = start + rows
@@ -92,6 +88,19 @@ def decode_request(frame: bytes | bytearray | memoryview) -> list[Part]:
         parts.append(Part(request_id, part_rows, LOOKBACKS[lookback]))
         start = end
     return parts
+
+
+def _keys(table: pa.Table) -> list[tuple[str, str]]:
+    """The rows' (workspace, event id) keys; one workspace string for a frame of one workspace.
+
+    The keys are remembered for duplicate checks (``RecentKeys``): one string per row for the
+    same workspace would take a quarter of that memory.
+    """
+    workspaces = table.column("workspace_id")
+    event_ids = table.column("event_id").to_pylist()
+    if table.num_rows and pc.count_distinct(workspaces).as_py() == 1:
+        return list(zip(repeat(workspaces[0].as_py(), len(event_ids)), event_ids, strict=True))
+    return list(zip(workspaces.to_pylist(), event_ids, strict=True))
 
 
 def encode_answers(outcomes: list[tuple[int, Outcome | BaseException]]) -> bytes:
