@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from clarion.core.periodic import Periodic
 from clarion.stores.events.send_facts import STEP_ROWS, fold
 from clarion.stores.events.store import EventStore
 
@@ -13,39 +13,27 @@ log = logging.getLogger(__name__)
 FOLD_SECONDS = 30.0  # how often; between folds, queries read the tail since the mark
 
 
-class SendFactsKeeper:
+class SendFactsKeeper(Periodic):
     """Folds in steps of ``limit`` rows, one thread call each, so appends wait at most a step.
 
     Folding is an optimisation: queries are exact without it, so a failed fold is logged and
-    tried again at the next tick, never raised into the server.
+    tried again at the next tick, never raised into the server. It folds once at start, and
+    stopping finishes the step under way (the rest is folded at the next start).
     """
+
+    name = "clarion-send-facts"
+    tick_at_start = True
 
     def __init__(
         self, store: EventStore, *, every: float = FOLD_SECONDS, limit: int = STEP_ROWS
     ) -> None:
+        super().__init__(every)
         self.store = store
-        self.every = every
         self.limit = limit
         self.folds = 0
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="clarion-send-facts")
-
-    async def stop(self) -> None:
-        """Finish the step under way, then stop (the rest is folded at the next start)."""
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            await self.fold_now()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.every)
+    async def tick(self) -> None:
+        await self.fold_now()
 
     async def fold_now(self) -> None:
         """Fold everything stored so far, step by step (stops early when asked to stop)."""
@@ -53,7 +41,7 @@ class SendFactsKeeper:
             while True:
                 folded = await asyncio.to_thread(fold, self.store, limit=self.limit)
                 self.folds += 1
-                if not folded.behind or self._stop.is_set():
+                if not folded.behind or self.stopping:
                     return
         except Exception as error:  # a DuckDB error, a closed store: the facts stay as they were
             log.warning("folding the send facts failed, will retry: %s", error)
