@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 
 
-class Periodic:
+class Periodic(ABC):
     """Calls ``tick`` every ``every`` seconds (and once at start if ``tick_at_start``).
 
     ``stop`` lets the tick under way finish and calls no other. A tick handles its own
@@ -36,9 +37,9 @@ class Periodic:
             await self._task
             self._task = None
 
+    @abstractmethod
     async def tick(self) -> None:
         """One round of the work."""
-        raise NotImplementedError
 
     async def _run(self) -> None:
         if self.tick_at_start and not self._stop.is_set():
