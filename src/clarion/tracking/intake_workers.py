@@ -10,6 +10,7 @@ own requests and answers; a worker acknowledges a request only after that answer
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -96,11 +97,9 @@ class _Link:
 
     def answer(self, outcomes: list[tuple[int, Outcome | BaseException]]) -> None:
         data = encode_answers(outcomes)
-        try:
-            with self.lock:
-                self.sock.sendall(data)
-        except OSError:  # the worker is gone: its requests were never acknowledged
-            pass
+        # A broken link means the worker is gone: its requests were never acknowledged.
+        with contextlib.suppress(OSError), self.lock:
+            self.sock.sendall(data)
 
 
 @dataclass
@@ -208,7 +207,8 @@ class IntakeWorkers:
 
     def _relay(self, slot: int, process: subprocess.Popen[bytes], link: _Link) -> None:
         """Read the worker's frames into the collector until it goes; then replace it."""
-        try:
+        # A broken link ends the reading: the worker is gone, or we closed it on stopping.
+        with contextlib.suppress(OSError):
             while (frame := _read_frame(link.sock)) is not None:
                 try:
                     heads = request_heads(frame)
@@ -216,8 +216,6 @@ class IntakeWorkers:
                     log.exception("intake worker %s sent a malformed frame; closing it", slot)
                     break
                 self.collector.submit_remote(_Frame(link, frame, heads))
-        except OSError:  # the link broke: the worker is gone, or we closed it on stopping
-            pass
         link.sock.close()
         if self._stopping.is_set():
             return

@@ -7,6 +7,7 @@ requests become one Arrow conversion and one message, not one each (``tracking/r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -109,7 +110,8 @@ class RelayClient:
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         pending = b""
-        try:
+        # A broken link ends the reading like a closed one: the owner is gone (just below).
+        with contextlib.suppress(OSError):
             while data := await reader.read(65536):
                 pending += data
                 whole = len(pending) - len(pending) % ANSWER.size
@@ -122,8 +124,6 @@ class RelayClient:
                     else:
                         future.set_result(outcome)
                 pending = pending[whole:]
-        except OSError:  # the link broke: treated as the owner going, just below
-            pass
         self._lost = "the event store's owner stopped"
         self._fail(list(self._waiting), self._lost)
         if self.on_lost is not None:
