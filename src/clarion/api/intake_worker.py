@@ -86,7 +86,10 @@ def main(arguments: list[str]) -> None:
     """Serve the inherited listener until told to stop or the owner goes away."""
     import uvicorn  # noqa: PLC0415 - loaded in the worker only
 
-    from clarion.core.runtime import quiet_garbage_collector  # noqa: PLC0415
+    from clarion.core.runtime import (  # noqa: PLC0415
+        load_lazy_imports,
+        quiet_garbage_collector,
+    )
     from clarion.instance import open_instance  # noqa: PLC0415
     from clarion.settings import load_settings  # noqa: PLC0415
 
@@ -101,6 +104,7 @@ def main(arguments: list[str]) -> None:
         server.should_exit = True
 
     app.relay.on_lost = owner_gone
+    load_lazy_imports()
     quiet_garbage_collector()
     try:
         server.run(sockets=[listener])

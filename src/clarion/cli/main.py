@@ -126,7 +126,10 @@ def serve(
 
     from clarion.api.app import create_app  # noqa: PLC0415
     from clarion.api.fastpath import TrackingFastPath  # noqa: PLC0415
-    from clarion.core.runtime import quiet_garbage_collector  # noqa: PLC0415
+    from clarion.core.runtime import (  # noqa: PLC0415
+        load_lazy_imports,
+        quiet_garbage_collector,
+    )
     from clarion.tracking.intake_workers import listen  # noqa: PLC0415
 
     instance = open_instance(cli_settings())
@@ -156,6 +159,7 @@ def serve(
         )
     # The collector's hot path answers before FastAPI's per-request work (decision 0031).
     served = TrackingFastPath(api, outside=api)
+    load_lazy_imports()
     quiet_garbage_collector()
     uvicorn.run(served, host=host, port=port, log_level="warning", access_log=False)
 
