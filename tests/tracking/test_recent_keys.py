@@ -117,6 +117,41 @@ def test_a_failed_write_hands_its_window_back_to_the_store(
         assert commit(store, [Submission([event("e1", 10)])]) == [Outcome(1, 0)]
 
 
+def test_a_full_memory_forgets_the_oldest_keys_first_and_raises_its_floor_past_them() -> None:
+    index = RecentKeys(floor=None, capacity=4)
+    index.add(["a", "b"], [10, 11])
+    index.add(["c", "d", "e"], [20, 21, 22])  # one over: "a" goes, and only "a"
+
+    assert len(index) == 4
+    assert index.stored(["a", "b", "e"], 0, 100) == [False, True, True]
+    assert index.floor == 11  # "a" went with its list's time: windows up to 11 need the store
+
+    index.add(["f", "g", "h"], [30, 31, 32])  # "b", then "c" and "d" of the next list
+    assert len(index) == 4
+    assert index.stored(["e", "f", "g", "h"], 0, 100) == [True, True, True, True]
+    assert index.floor == 22
+    assert not index.covers(22) and index.covers(23)
+
+
+def test_none_of_the_keys_known_is_told_apart_from_known_out_of_the_window() -> None:
+    index = RecentKeys(floor=None)
+    index.add(["a"], [10])
+
+    assert index.stored(["x", "y"], 0, 100) is None  # nothing to look up when adding them
+    assert index.stored(["a", "x"], 50, 100) == [False, False]  # known, at another time
+
+
+def test_a_key_remembered_again_later_is_forgotten_with_its_later_time() -> None:
+    index = RecentKeys(floor=None, capacity=2)
+    index.add(["a"], [10])
+    index.add(["a", "b"], [40, 20])  # a table without a unique key: "a" again, later
+    assert index.floor == 10  # the earlier time of "a" is no longer answered for
+
+    index.add(["c"], [30])  # "a" goes first (it was remembered first), at its time 40
+    assert index.floor == 40
+    assert index.stored(["b", "c"], 0, 100) == [True, True]
+
+
 # A history of commits: each is a list of (event id, second) with a lookback; some are
 # plain appends by another writer. Small id and time ranges make repeats, near and far.
 commits = st.lists(
@@ -135,9 +170,14 @@ commits = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(commits)
-def test_memory_and_store_give_the_same_outcomes_and_rows(history: list[Any]) -> None:
+@given(commits, st.sampled_from([1_000_000, 3, 1]))
+def test_memory_and_store_give_the_same_outcomes_and_rows(
+    history: list[Any], capacity: int
+) -> None:
+    # With a small memory, keys are forgotten as the history goes: the floor sends those
+    # windows to the store, which must then give the same answers.
     with open_store() as remembered, store_only(open_store()) as searched:
+        remembered._backend._recent[KEY_INDEX] = RecentKeys(None, capacity)  # type: ignore[union-attr]
         for rows, kind in history:
             batch = [event(i, s) for i, s in rows]
             results = []

@@ -166,10 +166,11 @@ class DuckDBBackend:
         index = self._recent_keys(spec, tuple(keys), time_column)
         window = (_micros(since), _micros(until))
         written_keys = None
+        unknown = False  # memory knew none of the keys: adding them needs no look-up
         try:
             if index.covers(window[0]):
                 batch_keys = _keys(batch, keys) if key_values is None else list(key_values)
-                written, written_keys = self._append_checked_in_memory(
+                written, written_keys, unknown = self._append_checked_in_memory(
                     spec, batch, index, batch_keys, window
                 )
             else:
@@ -181,7 +182,7 @@ class DuckDBBackend:
             raise
         if written_keys is None:
             written_keys = _keys(written, keys)
-        index.add(written_keys, _micros_of(written, time_column))
+        index.add(written_keys, _micros_of(written, time_column), unknown=unknown)
         return written.select(keys)
 
     def _append_checked_in_memory(
@@ -191,18 +192,18 @@ class DuckDBBackend:
         index: RecentKeys,
         batch_keys: list[Hashable],
         window: tuple[int, int],
-    ) -> tuple[pa.Table, list[Hashable]]:
+    ) -> tuple[pa.Table, list[Hashable], bool]:
         """The window lies after everything stored before: memory knows every key in it.
 
-        Returns the rows written and their keys.
+        Returns the rows written, their keys, and whether memory knew none of the keys.
         """
         stored = index.stored(batch_keys, *window)
-        if any(stored):
+        if stored is not None and any(stored):
             batch = batch.filter(pa.array([not s for s in stored]))
             batch_keys = [k for k, s in zip(batch_keys, stored, strict=True) if not s]
         if batch.num_rows:
             self._insert(spec, batch)
-        return batch, batch_keys
+        return batch, batch_keys, stored is None
 
     def _append_checked_in_store(
         self,
