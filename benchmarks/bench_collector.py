@@ -283,6 +283,7 @@ INTAKE_WORKERS = 2  # one per core of the reference machine
 
 def run(quick: bool) -> list[Record]:
     seconds = 2 if quick else 10
+    repeats = 1 if quick else 3  # runs of each stored load
     records: list[Record] = []
     # Throughput is measured where it levels off: batched requests once at 32 connections
     # and once at 128, where the group commit's flushes are larger (and requests wait longer).
@@ -303,11 +304,23 @@ def run(quick: bool) -> list[Record]:
                 _wrk(server, "/v1/events/validate", batch, 1, connections)  # warm up both
                 _wrk(server, "/v1/events", batch, 1, connections)
                 noop = _wrk(server, "/v1/events/validate", batch, seconds, connections)
-                real = _wrk(server, "/v1/events", batch, seconds, connections)
+                # Runs on this machine swing by 10-20%: the target is held against the median
+                # of several, and the lowest and highest are printed beside it.
+                runs = [
+                    _wrk(server, "/v1/events", batch, seconds, connections) for _ in range(repeats)
+                ]
+                runs.sort(key=lambda run: run["stored"])
+                real = runs[len(runs) // 2]
+                goal = f"≥ {target:,} events/s durable"
+                goal += f", median of {repeats}" if repeats > 1 else ""
                 records += [
                     Record(NAME, f"{label}{where}: stored", real["stored"], "events/s",
                            REFERENCE, real["stored"] / noop["events"],
-                           f"≥ {target:,} events/s durable", real["stored"] >= target),
+                           goal, real["stored"] >= target),
+                    Record(NAME, f"{label}{where}: stored, lowest of {repeats} runs",
+                           runs[0]["stored"], "events/s"),
+                    Record(NAME, f"{label}{where}: stored, highest of {repeats} runs",
+                           runs[-1]["stored"], "events/s"),
                     Record(NAME, f"{label}{where}: acknowledged (stored or duplicate)",
                            real["events"], "events/s"),
                     Record(NAME, f"{label}{where}: no-op endpoint", noop["events"], "events/s"),
